@@ -1,0 +1,8 @@
+package dev.ditfn.config;
+
+/** Where ORT runs the graphs. */
+public enum Device {
+    cpu,
+    cuda,
+    cann
+}

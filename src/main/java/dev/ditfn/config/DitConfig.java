@@ -1,0 +1,88 @@
+package dev.ditfn.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * All dit-fn settings, under the {@code dit.} prefix. Per-target defaults live in
+ * {@code config/application-<profile>.properties}; environment variables override single keys
+ * ({@code DIT_DEVICE=cuda}). Invalid values stop startup naming the key and the allowed range.
+ */
+@ConfigMapping(prefix = "dit")
+public interface DitConfig {
+
+    /** cpu, cuda or cann. */
+    @WithDefault("cpu")
+    Device device();
+
+    /** Accelerator index for cuda and cann. */
+    @WithName("device-id")
+    @WithDefault("0")
+    @Min(0) @Max(63)
+    int deviceId();
+
+    /** When the device cannot be initialised: run on CPU (logged, reported in health) instead of failing. */
+    @WithName("fallback-to-cpu")
+    @WithDefault("false")
+    boolean fallbackToCpu();
+
+    Threads threads();
+
+    Cuda cuda();
+
+    Cann cann();
+
+    Model model();
+
+    interface Threads {
+        /** Global intra-op pool size; 0 lets ORT use one thread per physical core. */
+        @WithName("intra-op")
+        @WithDefault("0")
+        @Min(0) @Max(1024)
+        int intraOp();
+
+        /** Global inter-op pool size (parallel branches of a graph). */
+        @WithName("inter-op")
+        @WithDefault("1")
+        @Min(1) @Max(64)
+        int interOp();
+    }
+
+    interface Cuda {
+        /** Extra CUDA EP options passed through as-is, e.g. {@code gpu_mem_limit}, {@code cudnn_conv_algo_search}. */
+        Map<String, String> options();
+    }
+
+    interface Cann {
+        /** A CANN plugin execution-provider library to register ({@code registerExecutionProviderLibrary}). */
+        @WithName("provider-library")
+        Optional<String> providerLibrary();
+
+        /** The EP name the plugin library registers devices under. */
+        @WithName("ep-name")
+        @WithDefault("CANNExecutionProvider")
+        @NotBlank
+        String epName();
+
+        /** CANN EP options, e.g. {@code npu_mem_limit}, {@code precision_mode}, {@code enable_cann_graph}. */
+        Map<String, String> options();
+    }
+
+    interface Model {
+        /** A diffusers snapshot directory. Absent: the embedded default model is generated and served. */
+        Optional<String> path();
+
+        /** Where the embedded default model is generated (once) and reused. */
+        @WithName("cache-dir")
+        @WithDefault("${user.home}/.cache/dit-fn")
+        @NotBlank
+        String cacheDir();
+    }
+}

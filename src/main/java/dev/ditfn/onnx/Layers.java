@@ -1,0 +1,141 @@
+package dev.ditfn.onnx;
+
+import java.util.Arrays;
+
+
+/**
+ * Composite layers that DiTs, VAEs and decoder LLMs are made of, emitted as ONNX ops on a
+ * {@link GraphBuilder}. Weights come in as {@link Value}s in the layout PyTorch stores them.
+ * Normalisation statistics are computed in fp32 whatever the activation type.
+ */
+public final class Layers {
+    private final GraphBuilder g;
+
+    public Layers(GraphBuilder g) {
+        this.g = g;
+    }
+
+    /** {@code x · Wᵀ + b} with {@code W} stored {@code [out, in]} (ORT folds the transpose at load). */
+    public Value linear(Value x, Value weight, Value bias) {
+        Value y = g.matMul(x, g.transpose(weight, 1, 0));
+        return bias == null ? y : g.add(y, bias);
+    }
+
+    /** RMSNorm over the last axis: {@code x · rsqrt(mean(x²) + eps) · w}; {@code w} may be null. */
+    public Value rmsNorm(Value x, Value weight, float eps) {
+        Value x32 = toF32(x);
+        Value meanSq = g.reduceMean(g.mul(x32, x32), -1);
+        Value normed = fromF32(g.mul(x32, g.reciprocal(g.sqrt(g.add(meanSq, g.scalarF32(eps))))));
+        return weight == null ? normed : g.mul(normed, weight);
+    }
+
+    /** LayerNorm over the last axis of width {@code dim}; null scale/bias mean no affine part. */
+    public Value layerNorm(Value x, long dim, Value scale, Value bias, float eps) {
+        Value x32 = toF32(x);
+        Value s = scale == null ? ones(dim) : toF32(scale);
+        Value b = bias == null ? zeros(dim) : toF32(bias);
+        return fromF32(g.layerNormalization(x32, s, b, eps));
+    }
+
+    /**
+     * GroupNorm on {@code [B, C, *spatial]}: statistics per sample and group of {@code C/groups} channels
+     * (biased variance), then per-channel {@code scale} and {@code bias} (either may be null).
+     */
+    public Value groupNorm(Value x, long channels, long groups, Value scale, Value bias, float eps, int spatialRank) {
+        Value x32 = toF32(x);
+        Value grouped = g.reshape(x32, 0, groups, -1);
+        Value mean = g.reduceMean(grouped, 2);
+        Value centered = g.sub(grouped, mean);
+        Value var = g.reduceMean(g.mul(centered, centered), 2);
+        Value normed = g.div(centered, g.sqrt(g.add(var, g.scalarF32(eps))));
+        Value y = fromF32(g.reshape(normed, g.shape(x)));
+        long[] perChannel = new long[1 + spatialRank];
+        Arrays.fill(perChannel, 1);
+        perChannel[0] = channels;
+        if (scale != null) {
+            y = g.mul(y, g.reshape(scale, perChannel));
+        }
+        if (bias != null) {
+            y = g.add(y, g.reshape(bias, perChannel));
+        }
+        return y;
+    }
+
+    /** 2-D convolution, weight {@code [out, in/group, kH, kW]}, symmetric zero padding. */
+    public Value conv2d(Value x, Value weight, Value bias, long stride, long pad) {
+        return g.conv(x, weight, bias, new long[] {stride, stride}, new long[] {pad, pad, pad, pad}, 1);
+    }
+
+    /** 3-D convolution, weight {@code [out, in, kT, kH, kW]}, explicit ONNX pads (3 begins, 3 ends). */
+    public Value conv3d(Value x, Value weight, Value bias, long[] strides, long[] pads) {
+        return g.conv(x, weight, bias, strides, pads, 1);
+    }
+
+    /**
+     * Scaled-dot-product attention on merged heads: {@code q [B, Sq, H·hd]}, {@code k, v [B, Sk, Hkv·hd]},
+     * optional additive {@code bias} broadcastable to {@code [B, H, Sq, Sk]} (0 = attend, -inf = masked).
+     * Key/value heads are shared by {@code H/Hkv} query heads each (grouped-query attention).
+     * Returns {@code [B, Sq, H·hd]}. Emits {@code com.microsoft:MultiHeadAttention} where the target
+     * allows it, else MatMul/Softmax/MatMul.
+     */
+    public Value attention(Value q, Value k, Value v, long heads, long kvHeads, long headDim, Value bias) {
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException(heads + " query heads cannot share " + kvHeads + " key/value heads");
+        }
+        Value kk = repeatKv(k, heads, kvHeads, headDim);
+        Value vv = repeatKv(v, heads, kvHeads, headDim);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        if (g.target().allowsContribOps()) {
+            return g.contribOp("MultiHeadAttention", Arrays.asList(q, kk, vv, null, null, bias),
+                    Attr.of("num_heads", heads), Attr.of("scale", scale));
+        }
+        Value qh = splitHeads(q, heads, headDim);
+        Value kt = g.transpose(g.reshape(kk, 0, 0, heads, headDim), 0, 2, 3, 1);
+        Value vh = splitHeads(vv, heads, headDim);
+        Value scores = g.mul(g.matMul(qh, kt), g.scalar(scale));
+        if (bias != null) {
+            scores = g.add(scores, bias);
+        }
+        Value probs = fromF32(g.softmax(toF32(scores), -1));
+        return g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), 0, 0, heads * headDim);
+    }
+
+    private Value splitHeads(Value x, long heads, long headDim) {
+        return g.transpose(g.reshape(x, 0, 0, heads, headDim), 0, 2, 1, 3);
+    }
+
+    /** {@code [B, S, Hkv·hd]} to {@code [B, S, H·hd]}, each kv head repeated for its group of query heads. */
+    private Value repeatKv(Value x, long heads, long kvHeads, long headDim) {
+        if (heads == kvHeads) {
+            return x;
+        }
+        long groups = heads / kvHeads;
+        Value perHead = g.unsqueeze(g.reshape(x, 0, 0, kvHeads, headDim), 3);
+        Value target = g.concat(0, g.slice(g.shape(x), 0, 0, 2), g.constLongs(kvHeads, groups, headDim));
+        return g.reshape(g.expand(perHead, target), 0, 0, heads * headDim);
+    }
+
+    private Value ones(long dim) {
+        float[] v = new float[(int) dim];
+        Arrays.fill(v, 1f);
+        return f32Const(v, dim);
+    }
+
+    private Value zeros(long dim) {
+        return f32Const(new float[(int) dim], dim);
+    }
+
+    private Value f32Const(float[] values, long dim) {
+        Value c = g.constFloats(values, dim);
+        return g.act() == DType.FLOAT32 ? c : g.cast(c, DType.FLOAT32);
+    }
+
+    private Value toF32(Value x) {
+        return g.act() == DType.FLOAT32 ? x : g.cast(x, DType.FLOAT32);
+    }
+
+    private Value fromF32(Value x) {
+        return g.act() == DType.FLOAT32 ? x : g.cast(x, g.act());
+    }
+
+}

@@ -1,0 +1,104 @@
+package dev.ditfn.runtime;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import dev.ditfn.onnx.GraphBuilder;
+import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.weights.WeightStore;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The process-wide ORT environment (one global intra-/inter-op thread pool shared by every session) and the
+ * factory for sessions built from in-memory graphs whose weights are memory-mapped safetensors.
+ */
+public final class OrtRuntime {
+    private static OrtEnvironment shared;
+    private static String sharedThreads;
+
+    private final OrtEnvironment env;
+    private final ExecutionProviders providers;
+
+    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers) {
+        this.env = env;
+        this.providers = providers;
+    }
+
+    /**
+     * The process's environment, created on first use with a global thread pool. ORT allows one environment per
+     * process, so later calls get the same one (a different thread setting is ignored with a warning).
+     */
+    public static synchronized OrtEnvironment environment(int intraOpThreads, int interOpThreads) {
+        String threads = intraOpThreads + "/" + interOpThreads;
+        if (shared == null) {
+            try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+                t.setGlobalIntraOpNumThreads(intraOpThreads);
+                t.setGlobalInterOpNumThreads(interOpThreads);
+                t.setGlobalSpinControl(false);
+                shared = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, "dit-fn", t);
+                sharedThreads = threads;
+            } catch (OrtException e) {
+                throw new IllegalStateException("cannot create the ONNX Runtime environment: " + e.getMessage(), e);
+            }
+        } else if (!threads.equals(sharedThreads)) {
+            org.jboss.logging.Logger.getLogger(OrtRuntime.class).warnf(
+                    "ORT environment already exists with threads %s; ignoring %s", sharedThreads, threads);
+        }
+        return shared;
+    }
+
+    public OrtEnvironment env() {
+        return env;
+    }
+
+    public ResolvedDevice device() {
+        return providers.resolve();
+    }
+
+    /**
+     * Creates a session for {@code graph}, handing ORT each weight it declares as a tensor over the mapped file
+     * (no copy on the host). The returned session owns those tensors.
+     */
+    public ModelSession createSession(GraphBuilder graph, WeightStore weights) {
+        List<OnnxTensor> tensors = new ArrayList<>();
+        try (SessionOptions options = new SessionOptions()) {
+            options.disablePerSessionThreads();
+            options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+            providers.apply(options);
+            Map<String, OnnxTensorLike> initializers = new LinkedHashMap<>();
+            for (String name : graph.weightNames()) {
+                OnnxTensor t = mappedTensor(weights.spec(name), weights);
+                tensors.add(t);
+                initializers.put(name, t);
+            }
+            if (!initializers.isEmpty()) {
+                options.addExternalInitializers(initializers);
+            }
+            OrtSession session = env.createSession(graph.toModelBytes(), options);
+            return new ModelSession(session, tensors);
+        } catch (OrtException | RuntimeException e) {
+            tensors.forEach(OnnxTensor::close);
+            throw new IllegalStateException("cannot create an ORT session for graph with weights from "
+                    + weights.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private OnnxTensor mappedTensor(TensorSpec spec, WeightStore weights) throws OrtException {
+        OnnxJavaType type = switch (spec.type()) {
+            case FLOAT32 -> OnnxJavaType.FLOAT;
+            case FLOAT16 -> OnnxJavaType.FLOAT16;
+            case BFLOAT16 -> OnnxJavaType.BFLOAT16;
+            default -> throw new IllegalArgumentException("weight '" + spec.name() + "' has type " + spec.type());
+        };
+        return OnnxTensor.createTensor(env, weights.data(spec.name()), spec.shape(), type);
+    }
+}
