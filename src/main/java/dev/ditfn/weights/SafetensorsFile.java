@@ -122,10 +122,13 @@ public final class SafetensorsFile implements AutoCloseable {
         SafetensorsDType dt = SafetensorsDType.parse(dtype.asText(), name, file);
         long[] dims = new long[shape.size()];
         for (int i = 0; i < dims.length; i++) {
-            if (!shape.get(i).canConvertToLong() || shape.get(i).asLong() < 0) {
+            if (!isLong(shape.get(i)) || shape.get(i).asLong() < 0) {
                 throw new WeightsException("tensor '" + name + "' in " + file + " has an invalid shape " + shape);
             }
             dims[i] = shape.get(i).asLong();
+        }
+        if (!isLong(offsets.get(0)) || !isLong(offsets.get(1))) {
+            throw new WeightsException("tensor '" + name + "' in " + file + " has non-integer data_offsets " + offsets);
         }
         TensorSpec spec = new TensorSpec(name, dt.type, dims, file);
         long begin = offsets.get(0).asLong();
@@ -144,9 +147,14 @@ public final class SafetensorsFile implements AutoCloseable {
         return new Entry(spec, begin, end);
     }
 
+    /** Only JSON integers that fit a long: no floats, strings or overflowing values are coerced. */
+    private static boolean isLong(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong();
+    }
+
     private static void checkLayout(Map<String, Entry> entries, long dataBytes, String file) {
         List<Entry> sorted = new ArrayList<>(entries.values());
-        sorted.sort(Comparator.comparingLong(Entry::begin));
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long cursor = 0;
         for (Entry e : sorted) {
             if (e.begin < cursor) {

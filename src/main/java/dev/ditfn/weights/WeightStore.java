@@ -75,8 +75,8 @@ public final class WeightStore implements WeightCatalog, AutoCloseable {
         } catch (IOException e) {
             throw new WeightsException("cannot read weight index " + index + ": " + e.getMessage(), e);
         }
-        if (map == null || !map.isObject()) {
-            throw new WeightsException("weight index " + index + " has no weight_map object");
+        if (map == null || !map.isObject() || map.isEmpty()) {
+            throw new WeightsException("weight index " + index + " has no (or an empty) weight_map object");
         }
         Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
         Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
@@ -84,7 +84,11 @@ public final class WeightStore implements WeightCatalog, AutoCloseable {
             for (var it = map.fields(); it.hasNext();) {
                 var e = it.next();
                 String shard = e.getValue().asText();
-                Path p = dir.resolve(shard);
+                Path p = dir.resolve(shard).normalize();
+                if (!p.getParent().equals(dir.normalize())) {
+                    throw new WeightsException("weight index " + index + " maps tensor '" + e.getKey() + "' to "
+                            + shard + ", which is not a file in " + dir);
+                }
                 if (!Files.isRegularFile(p)) {
                     throw new WeightsException("weight index " + index + " maps tensor '" + e.getKey()
                             + "' to " + shard + ", which does not exist");

@@ -219,4 +219,25 @@ class SafetensorsCorruptionTest {
                 new byte[8]);
         assertWeightsError(() -> WeightStore.open(dir).close(), bad.toString(), "'w'", "F64");
     }
+
+    @Test
+    void nonIntegerDimIsNotCoerced() {
+        Path f = oneTensor("{\"dtype\":\"F32\",\"shape\":[2.7],\"data_offsets\":[0,8]}", new byte[8]);
+        assertWeightsError(() -> openAndClose(f), f.toString(), "'w'", "invalid shape");
+    }
+
+    @Test
+    void nonIntegerOffsetsAreNotCoerced() {
+        Path f = oneTensor("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",\"8\"]}", new byte[8]);
+        assertWeightsError(() -> openAndClose(f), f.toString(), "'w'", "non-integer data_offsets");
+    }
+
+    @Test
+    void emptyTensorBesideAnotherAtTheSameOffsetIsValidInAnyOrder() {
+        Path f = rawFile(file(), "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}", new byte[8]);
+        try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+            org.junit.jupiter.api.Assertions.assertEquals(0, sf.spec("z").elementCount());
+        }
+    }
 }

@@ -154,4 +154,18 @@ class WeightStoreShardingTest {
         Path absent = dir.resolve("absent");
         assertWeightsError(() -> WeightStore.open(absent).close(), absent.toString());
     }
+
+    @Test
+    void indexShardOutsideTheFolderIsRefused() throws IOException {
+        new SafetensorsWriter().add("x", DType.FLOAT32, new long[] {1}, new float[] {1f})
+                .write(dir.getParent().resolve("outside.safetensors"));
+        writeIndex(INDEX, "{\"x\":\"../outside.safetensors\"}");
+        assertWeightsError(() -> WeightStore.open(dir), "'x'", "../outside.safetensors", "not a file in");
+    }
+
+    @Test
+    void indexWithEmptyWeightMap() throws IOException {
+        writeIndex(INDEX, "{}");
+        assertWeightsError(() -> WeightStore.open(dir), INDEX, "empty");
+    }
 }
