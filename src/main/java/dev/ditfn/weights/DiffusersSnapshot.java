@@ -49,7 +49,8 @@ public final class DiffusersSnapshot {
     }
 
     static JsonNode readJson(Path file) {
-        if (!Files.isRegularFile(file)) {
+        // Not isRegularFile: a config may be a pipe or device on some volume types; only absence is an error.
+        if (!Files.exists(file) || Files.isDirectory(file)) {
             throw new WeightsException("missing " + file);
         }
         try {

@@ -1,0 +1,392 @@
+package dev.ditfn.onnx;
+
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * Plain-Java reference implementations, in double precision, of the math the ONNX graphs compute. Tensors are
+ * flat row-major arrays; shapes are passed explicitly. Nothing here uses ORT.
+ */
+final class ReferenceMath {
+    private ReferenceMath() {
+    }
+
+    // ---- shapes and conversions ------------------------------------------------------------------------
+
+    static long numel(long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    static double[] d(float[] x) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i];
+        }
+        return out;
+    }
+
+    private static int[] strides(int[] shape) {
+        int[] s = new int[shape.length];
+        int acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    private static int[] ints(long[] shape) {
+        int[] out = new int[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = Math.toIntExact(shape[i]);
+        }
+        return out;
+    }
+
+    /** Writes the multi-index of flat position {@code flat} in {@code shape} into {@code idx}. */
+    private static void unravel(int flat, int[] shape, int[] idx) {
+        for (int i = shape.length - 1; i >= 0; i--) {
+            idx[i] = flat % shape[i];
+            flat /= shape[i];
+        }
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------------
+
+    static double[] map(double[] x, DoubleUnaryOperator f) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = f.applyAsDouble(x[i]);
+        }
+        return out;
+    }
+
+    static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    static double silu(double x) {
+        return x * sigmoid(x);
+    }
+
+    /** GELU, tanh approximation: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+    static double geluTanh(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+
+    // ---- linear algebra --------------------------------------------------------------------------------
+
+    /** {@code [m, k] · [k, n]}. */
+    static double[] matmul(double[] a, double[] b, int m, int k, int n) {
+        double[] out = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    s += a[i * k + p] * b[p * n + j];
+                }
+                out[i * n + j] = s;
+            }
+        }
+        return out;
+    }
+
+    /** N-d transpose: output axis {@code i} is input axis {@code perm[i]}. */
+    static double[] transpose(double[] x, long[] shape, int... perm) {
+        int[] in = ints(shape);
+        int[] inStrides = strides(in);
+        int[] outShape = new int[in.length];
+        for (int i = 0; i < perm.length; i++) {
+            outShape[i] = in[perm[i]];
+        }
+        double[] out = new double[x.length];
+        int[] idx = new int[in.length];
+        for (int f = 0; f < out.length; f++) {
+            unravel(f, outShape, idx);
+            int src = 0;
+            for (int i = 0; i < perm.length; i++) {
+                src += idx[i] * inStrides[perm[i]];
+            }
+            out[f] = x[src];
+        }
+        return out;
+    }
+
+    /** {@code x · Wᵀ + b} for {@code x [rows, in]}, {@code W [out, in]}; {@code bias} may be null. */
+    static double[] linear(double[] x, double[] w, double[] bias, int rows, int in, int out) {
+        double[] y = matmul(x, transpose(w, new long[] {out, in}, 1, 0), rows, in, out);
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    y[r * out + o] += bias[o];
+                }
+            }
+        }
+        return y;
+    }
+
+    // ---- normalisation ---------------------------------------------------------------------------------
+
+    /** Softmax over the last axis of {@code [rows, dim]}. */
+    static double[] softmax(double[] x, int rows, int dim) {
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < dim; i++) {
+                max = Math.max(max, x[r * dim + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] = Math.exp(x[r * dim + i] - max);
+                sum += out[r * dim + i];
+            }
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] /= sum;
+            }
+        }
+        return out;
+    }
+
+    /** LayerNorm over the last axis of {@code [rows, dim]} (biased variance); null scale/bias = none. */
+    static double[] layerNorm(double[] x, int rows, int dim, double[] scale, double[] bias, double eps) {
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0;
+            for (int i = 0; i < dim; i++) {
+                mean += x[r * dim + i];
+            }
+            mean /= dim;
+            double var = 0;
+            for (int i = 0; i < dim; i++) {
+                double c = x[r * dim + i] - mean;
+                var += c * c;
+            }
+            var /= dim;
+            double inv = 1 / Math.sqrt(var + eps);
+            for (int i = 0; i < dim; i++) {
+                double y = (x[r * dim + i] - mean) * inv;
+                y = y * (scale == null ? 1 : scale[i]) + (bias == null ? 0 : bias[i]);
+                out[r * dim + i] = y;
+            }
+        }
+        return out;
+    }
+
+    /** RMSNorm over the last axis of {@code [rows, dim]}: {@code x / √(mean(x²) + eps) · w}; w may be null. */
+    static double[] rmsNorm(double[] x, int rows, int dim, double[] w, double eps) {
+        double[] out = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double ms = 0;
+            for (int i = 0; i < dim; i++) {
+                ms += x[r * dim + i] * x[r * dim + i];
+            }
+            double inv = 1 / Math.sqrt(ms / dim + eps);
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] = x[r * dim + i] * inv * (w == null ? 1 : w[i]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * GroupNorm on {@code [batch, channels, spatial]} (spatial flattened): per sample and group of
+     * {@code channels/groups} channels, biased variance, then per-channel scale/bias (null = none).
+     */
+    static double[] groupNorm(double[] x, int batch, int channels, int spatial, int groups, double[] scale,
+            double[] bias, double eps) {
+        int perGroup = channels / groups * spatial;
+        double[] out = new double[x.length];
+        for (int b = 0; b < batch; b++) {
+            for (int gi = 0; gi < groups; gi++) {
+                int base = (b * groups + gi) * perGroup;
+                double mean = 0;
+                for (int i = 0; i < perGroup; i++) {
+                    mean += x[base + i];
+                }
+                mean /= perGroup;
+                double var = 0;
+                for (int i = 0; i < perGroup; i++) {
+                    double c = x[base + i] - mean;
+                    var += c * c;
+                }
+                var /= perGroup;
+                double inv = 1 / Math.sqrt(var + eps);
+                for (int i = 0; i < perGroup; i++) {
+                    int c = (base + i) / spatial % channels;
+                    double y = (x[base + i] - mean) * inv;
+                    out[base + i] = y * (scale == null ? 1 : scale[c]) + (bias == null ? 0 : bias[c]);
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- attention -------------------------------------------------------------------------------------
+
+    /**
+     * Scaled-dot-product attention on merged heads: {@code q [B, Sq, H·hd]}, {@code k, v [B, Sk, Hkv·hd]}; query
+     * head {@code h} reads kv head {@code h / (H/Hkv)}. {@code bias} (may be null) is additive with shape
+     * {@code biasShape = [B or 1, H or 1, Sq, Sk]}. Returns {@code [B, Sq, H·hd]}.
+     */
+    static double[] attention(double[] q, double[] k, double[] v, int batch, int sq, int sk, int heads, int kvHeads,
+            int hd, double[] bias, int[] biasShape) {
+        int group = heads / kvHeads;
+        double scale = 1 / Math.sqrt(hd);
+        double[] out = new double[batch * sq * heads * hd];
+        double[] scores = new double[sk];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                int kvh = h / group;
+                for (int i = 0; i < sq; i++) {
+                    for (int j = 0; j < sk; j++) {
+                        double s = 0;
+                        for (int d = 0; d < hd; d++) {
+                            s += q[((b * sq + i) * heads + h) * hd + d] * k[((b * sk + j) * kvHeads + kvh) * hd + d];
+                        }
+                        s *= scale;
+                        if (bias != null) {
+                            int bb = biasShape[0] == 1 ? 0 : b;
+                            int bh = biasShape[1] == 1 ? 0 : h;
+                            s += bias[((bb * biasShape[1] + bh) * sq + i) * sk + j];
+                        }
+                        scores[j] = s;
+                    }
+                    double[] p = softmax(scores, 1, sk);
+                    for (int d = 0; d < hd; d++) {
+                        double acc = 0;
+                        for (int j = 0; j < sk; j++) {
+                            acc += p[j] * v[((b * sk + j) * kvHeads + kvh) * hd + d];
+                        }
+                        out[((b * sq + i) * heads + h) * hd + d] = acc;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- convolution -----------------------------------------------------------------------------------
+
+    static int convOut(int in, int kernel, int stride, int padBegin, int padEnd) {
+        return (in + padBegin + padEnd - kernel) / stride + 1;
+    }
+
+    /**
+     * 3-D convolution (cross-correlation, group 1, zero padding): {@code x [B, C, T, H, W]},
+     * {@code w [O, C, kT, kH, kW]}, {@code bias [O]} or null; {@code pads} = begins (t, h, w) then ends.
+     */
+    static double[] conv3d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int[] strides,
+            int[] pads) {
+        int nb = xShape[0], c = xShape[1], t = xShape[2], h = xShape[3], wd = xShape[4];
+        int o = wShape[0], kt = wShape[2], kh = wShape[3], kw = wShape[4];
+        int ot = convOut(t, kt, strides[0], pads[0], pads[3]);
+        int oh = convOut(h, kh, strides[1], pads[1], pads[4]);
+        int ow = convOut(wd, kw, strides[2], pads[2], pads[5]);
+        double[] out = new double[nb * o * ot * oh * ow];
+        for (int b = 0; b < nb; b++) {
+            for (int oc = 0; oc < o; oc++) {
+                for (int zt = 0; zt < ot; zt++) {
+                    for (int zy = 0; zy < oh; zy++) {
+                        for (int zx = 0; zx < ow; zx++) {
+                            double s = bias == null ? 0 : bias[oc];
+                            for (int ic = 0; ic < c; ic++) {
+                                for (int dt = 0; dt < kt; dt++) {
+                                    int it = zt * strides[0] - pads[0] + dt;
+                                    if (it < 0 || it >= t) {
+                                        continue;
+                                    }
+                                    for (int dy = 0; dy < kh; dy++) {
+                                        int iy = zy * strides[1] - pads[1] + dy;
+                                        if (iy < 0 || iy >= h) {
+                                            continue;
+                                        }
+                                        for (int dx = 0; dx < kw; dx++) {
+                                            int ix = zx * strides[2] - pads[2] + dx;
+                                            if (ix < 0 || ix >= wd) {
+                                                continue;
+                                            }
+                                            s += x[(((b * c + ic) * t + it) * h + iy) * wd + ix]
+                                                    * w[(((oc * c + ic) * kt + dt) * kh + dy) * kw + dx];
+                                        }
+                                    }
+                                }
+                            }
+                            out[(((b * o + oc) * ot + zt) * oh + zy) * ow + zx] = s;
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** 2-D convolution {@code x [B, C, H, W]}, {@code w [O, C, kH, kW]}, symmetric {@code pad}: a 3-D one with T=1. */
+    static double[] conv2d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int stride, int pad) {
+        return conv3d(x, new int[] {xShape[0], xShape[1], 1, xShape[2], xShape[3]}, w,
+                new int[] {wShape[0], wShape[1], 1, wShape[2], wShape[3]}, bias, new int[] {1, stride, stride},
+                new int[] {0, pad, pad, 0, pad, pad});
+    }
+
+    // ---- data movement ---------------------------------------------------------------------------------
+
+    /** Constant-zero padding; {@code pads} = all begins then all ends (ONNX order). */
+    static double[] pad(double[] x, long[] shape, long... pads) {
+        int r = shape.length;
+        int[] in = ints(shape);
+        int[] outShape = new int[r];
+        for (int i = 0; i < r; i++) {
+            outShape[i] = in[i] + (int) pads[i] + (int) pads[i + r];
+        }
+        int[] inStrides = strides(in);
+        double[] out = new double[(int) numel(toLongs(outShape))];
+        int[] idx = new int[r];
+        for (int f = 0; f < out.length; f++) {
+            unravel(f, outShape, idx);
+            int src = 0;
+            boolean inside = true;
+            for (int i = 0; i < r; i++) {
+                int j = idx[i] - (int) pads[i];
+                if (j < 0 || j >= in[i]) {
+                    inside = false;
+                    break;
+                }
+                src += j * inStrides[i];
+            }
+            out[f] = inside ? x[src] : 0;
+        }
+        return out;
+    }
+
+    /** Nearest-neighbour upsampling by integer factors per axis: output index {@code i} reads {@code i / f}. */
+    static double[] upsampleNearest(double[] x, long[] shape, int... factors) {
+        int r = shape.length;
+        int[] in = ints(shape);
+        int[] outShape = new int[r];
+        for (int i = 0; i < r; i++) {
+            outShape[i] = in[i] * factors[i];
+        }
+        int[] inStrides = strides(in);
+        double[] out = new double[(int) numel(toLongs(outShape))];
+        int[] idx = new int[r];
+        for (int f = 0; f < out.length; f++) {
+            unravel(f, outShape, idx);
+            int src = 0;
+            for (int i = 0; i < r; i++) {
+                src += idx[i] / factors[i] * inStrides[i];
+            }
+            out[f] = x[src];
+        }
+        return out;
+    }
+
+    private static long[] toLongs(int[] shape) {
+        long[] out = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = shape[i];
+        }
+        return out;
+    }
+}
