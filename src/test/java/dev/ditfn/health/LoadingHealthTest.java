@@ -1,0 +1,87 @@
+package dev.ditfn.health;
+
+import dev.ditfn.model.probe.ProbeSnapshot;
+import dev.ditfn.onnx.DType;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.ditfn.health.HealthPolling.awaitHealth;
+import static dev.ditfn.health.HealthPolling.stateIs;
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The loading -> UP transition, observed for real: the model's {@code model_index.json} is a named pipe, so loading
+ * blocks until the test writes it. Also runs with {@code dit.device=cuda} and fallback allowed, so the CPU fallback
+ * must show in every probe.
+ */
+@QuarkusTest
+@TestProfile(LoadingHealthTest.BlockedModel.class)
+class LoadingHealthTest {
+
+    public static class BlockedModel implements QuarkusTestProfile {
+        static final Path DIR = Path.of("target", "test-models", "blocked").toAbsolutePath();
+        static final Path INDEX = DIR.resolve("model_index.json");
+
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            // Quarkus asks for the overrides more than once; the pipe must be made only once.
+            if (!Files.exists(INDEX) || Files.isRegularFile(INDEX)) {
+                makeModelWithBlockingIndex();
+            }
+            return Map.of("dit.model.path", DIR.toString(), "dit.device", "cuda", "dit.fallback-to-cpu", "true");
+        }
+
+        private static void makeModelWithBlockingIndex() {
+            ProbeSnapshot.write(DIR, ProbeSnapshot.TINY, DType.FLOAT32, 3);
+            try {
+                Files.delete(INDEX);
+                Process mkfifo = new ProcessBuilder("mkfifo", INDEX.toString()).inheritIO().start();
+                if (mkfifo.waitFor() != 0) {
+                    throw new IllegalStateException("mkfifo failed");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
+    void probesAreDownWhileLoadingThenUp() throws InterruptedException, IOException {
+        JsonPath loading = awaitHealth("/q/health/started",
+                h -> String.valueOf(h.getString("checks[0].data.loading")).startsWith("opening snapshot"));
+        assertEquals("DOWN", loading.getString("status"));
+        assertTrue(stateIs(loading, "loading"), loading.prettify());
+        assertFallbackReported(loading);
+        given().get("/q/health/ready").then().statusCode(503);
+        given().get("/q/health/live").then().statusCode(200);
+
+        // Unblock the loader: it is waiting to read the pipe.
+        Files.writeString(BlockedModel.INDEX, "{\"_class_name\":\"" + ProbeSnapshot.PIPELINE_CLASS
+                + "\",\"transformer\":[\"dit-fn\",\"DitFnProbeTransformer\"]}");
+
+        JsonPath ready = awaitHealth("/q/health/ready", h -> !stateIs(h, "loading"));
+        assertEquals("UP", ready.getString("status"), ready.prettify());
+        assertFallbackReported(ready);
+        given().get("/q/health/started").then().statusCode(200);
+    }
+
+    private static void assertFallbackReported(JsonPath health) {
+        assertEquals("cpu", health.getString("checks[0].data.device"));
+        assertEquals("cuda", health.getString("checks[0].data.device_requested"));
+        assertTrue(health.getString("checks[0].data.device_fallback").contains("onnxruntime_gpu"), health.prettify());
+    }
+}
