@@ -33,6 +33,14 @@ public interface DitConfig {
     @WithDefault("false")
     boolean fallbackToCpu();
 
+    /**
+     * Let ORT repack GEMM weights into its own memory: faster on CPU (5-20% on linears) at the cost of one
+     * anonymous copy of the weights; false computes straight from the memory-mapped files (zero copy).
+     */
+    @WithName("prepack-weights")
+    @WithDefault("true")
+    boolean prepackWeights();
+
     Threads threads();
 
     Cuda cuda();

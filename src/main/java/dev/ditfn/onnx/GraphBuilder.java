@@ -108,17 +108,22 @@ public final class GraphBuilder {
     }
 
     private Value declareExternal(TensorSpec spec) {
+        // Points at the tensor's bytes in its safetensors file (relative to the weights folder). The runtime hands
+        // ORT the mapped data under the same name, so ORT never reads the file itself.
         TensorProto.Builder t = TensorProto.newBuilder().setName(spec.name()).setDataType(spec.type().onnxCode())
                 .setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                // The location is a placeholder: the session is given the real data by name.
-                .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue("external-weights"))
-                .addExternalData(StringStringEntryProto.newBuilder().setKey("length")
-                        .setValue(Long.toString(spec.byteSize())));
+                .addExternalData(entry("location", java.nio.file.Path.of(spec.source()).getFileName().toString()))
+                .addExternalData(entry("offset", Long.toString(spec.offset())))
+                .addExternalData(entry("length", Long.toString(spec.byteSize())));
         for (long d : spec.shape()) {
             t.addDims(d);
         }
         graph.addInitializer(t);
         return new Value(spec.name());
+    }
+
+    private static StringStringEntryProto entry(String key, String value) {
+        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
     }
 
     // ---- constants -------------------------------------------------------------------------------------

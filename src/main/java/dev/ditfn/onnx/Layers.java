@@ -17,8 +17,10 @@ public final class Layers {
 
     /** {@code x · Wᵀ + b} with {@code W} stored {@code [out, in]} (ORT folds the transpose at load). */
     public Value linear(Value x, Value weight, Value bias) {
-        Value y = g.matMul(x, g.transpose(weight, 1, 0));
-        return bias == null ? y : g.add(y, bias);
+        Value lead = g.slice(g.shape(x), 0, 0, -1);
+        Value flat = g.reshape(x, g.concat(0, g.constLongs(-1), g.slice(g.shape(x), 0, -1, Long.MAX_VALUE)));
+        Value y = g.gemm(flat, weight, bias, true);
+        return g.reshape(y, g.concat(0, lead, g.constLongs(-1)));
     }
 
     /** RMSNorm over the last axis: {@code x · rsqrt(mean(x²) + eps) · w}; {@code w} may be null. */

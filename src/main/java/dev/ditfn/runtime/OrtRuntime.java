@@ -2,7 +2,6 @@ package dev.ditfn.runtime;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
@@ -13,9 +12,7 @@ import dev.ditfn.onnx.TensorSpec;
 import dev.ditfn.weights.WeightStore;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The process-wide ORT environment (one global intra-/inter-op thread pool shared by every session) and the
@@ -27,10 +24,16 @@ public final class OrtRuntime {
 
     private final OrtEnvironment env;
     private final ExecutionProviders providers;
+    private final boolean prepackWeights;
 
-    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers) {
+    /**
+     * @param prepackWeights let ORT repack constant GEMM weights into its own memory (CPU: 5-20% faster
+     *     linears, one anonymous copy of the weights); when false ORT computes straight from the mapped file pages
+     */
+    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers, boolean prepackWeights) {
         this.env = env;
         this.providers = providers;
+        this.prepackWeights = prepackWeights;
     }
 
     /**
@@ -66,22 +69,24 @@ public final class OrtRuntime {
 
     /**
      * Creates a session for {@code graph}, handing ORT each weight it declares as a tensor over the mapped file
-     * (no copy on the host). The returned session owns those tensors.
+     * ({@code addInitializer}: ORT uses that memory as is, never reads the file, and nothing lands on the Java heap).
+     * The returned session owns those tensors.
      */
     public ModelSession createSession(GraphBuilder graph, WeightStore weights) {
         List<OnnxTensor> tensors = new ArrayList<>();
         try (SessionOptions options = new SessionOptions()) {
             options.disablePerSessionThreads();
             options.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+            if (!prepackWeights) {
+                options.addConfigEntry("session.disable_prepacking", "1");
+            }
+            options.addConfigEntry("session.model_external_initializers_file_folder_path",
+                    weights.dir().toAbsolutePath().toString());
             providers.apply(options);
-            Map<String, OnnxTensorLike> initializers = new LinkedHashMap<>();
             for (String name : graph.weightNames()) {
                 OnnxTensor t = mappedTensor(weights.spec(name), weights);
                 tensors.add(t);
-                initializers.put(name, t);
-            }
-            if (!initializers.isEmpty()) {
-                options.addExternalInitializers(initializers);
+                options.addInitializer(name, t);
             }
             OrtSession session = env.createSession(graph.toModelBytes(), options);
             return new ModelSession(session, tensors);

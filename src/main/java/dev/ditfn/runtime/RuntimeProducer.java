@@ -14,7 +14,7 @@ public class RuntimeProducer {
     @Singleton
     OrtRuntime runtime(DitConfig config) {
         OrtEnvironment env = OrtRuntime.environment(config.threads().intraOp(), config.threads().interOp());
-        return new OrtRuntime(env, new ExecutionProviders(env, settings(config)));
+        return new OrtRuntime(env, new ExecutionProviders(env, settings(config)), config.prepackWeights());
     }
 
     static ExecutionProviders.Settings settings(DitConfig c) {

@@ -99,7 +99,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 if (f.getKey().equals("__metadata__")) {
                     f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                 } else {
-                    entries.put(f.getKey(), entry(f.getKey(), f.getValue(), file));
+                    entries.put(f.getKey(), entry(f.getKey(), f.getValue(), file, dataStart));
                 }
             }
             checkLayout(entries, size - dataStart, file);
@@ -110,7 +110,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static Entry entry(String name, JsonNode node, String file) {
+    private static Entry entry(String name, JsonNode node, String file, long dataStart) {
         JsonNode dtype = node.get("dtype");
         JsonNode shape = node.get("shape");
         JsonNode offsets = node.get("data_offsets");
@@ -130,8 +130,8 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!isLong(offsets.get(0)) || !isLong(offsets.get(1))) {
             throw new WeightsException("tensor '" + name + "' in " + file + " has non-integer data_offsets " + offsets);
         }
-        TensorSpec spec = new TensorSpec(name, dt.type, dims, file);
         long begin = offsets.get(0).asLong();
+        TensorSpec spec = new TensorSpec(name, dt.type, dims, file, dataStart + begin);
         long end = offsets.get(1).asLong();
         long expected;
         try {

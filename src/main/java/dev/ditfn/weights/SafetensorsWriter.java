@@ -41,12 +41,12 @@ public final class SafetensorsWriter {
 
     public SafetensorsWriter add(String name, DType type, long[] shape, Values values) {
         SafetensorsDType.of(type);
-        tensors.add(new Pending(new TensorSpec(name, type, shape.clone(), "(pending)"), values));
+        tensors.add(new Pending(new TensorSpec(name, type, shape.clone(), "(pending)", -1), values));
         return this;
     }
 
     public SafetensorsWriter add(String name, DType type, long[] shape, float[] values) {
-        TensorSpec spec = new TensorSpec(name, type, shape, "(pending)");
+        TensorSpec spec = new TensorSpec(name, type, shape, "(pending)", -1);
         if (spec.elementCount() != values.length) {
             throw new IllegalArgumentException(name + ": " + values.length + " values for shape " + spec.shapeString());
         }

@@ -63,7 +63,7 @@ final class GraphHarness implements AutoCloseable {
         if (runtime == null) {
             OrtEnvironment env = OrtRuntime.environment(0, 1);
             runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0,
-                    false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())));
+                    false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
         }
         return runtime;
     }
