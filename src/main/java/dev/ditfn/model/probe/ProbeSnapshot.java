@@ -2,6 +2,7 @@ package dev.ditfn.model.probe;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.model.RandomWeights;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.weights.SafetensorsWriter;
 import dev.ditfn.weights.WeightsException;
@@ -9,7 +10,6 @@ import dev.ditfn.weights.WeightsException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 
 /**
  * Writes a diffusers-layout snapshot of a {@link ProbeTransformer} with deterministic random weights:
@@ -42,44 +42,19 @@ public final class ProbeSnapshot {
         }
         long w = t.width();
         SafetensorsWriter out = new SafetensorsWriter().metadata("format", "pt");
-        Weights rnd = new Weights(out, weightType, seed);
+        RandomWeights rnd = new RandomWeights(out, weightType, seed);
         rnd.linear("proj_in", w, t.inChannels(), true);
         for (int i = 0; i < t.layers(); i++) {
             String p = "blocks." + i + ".";
-            rnd.norm(p + "norm1.weight", w);
+            rnd.gain(p + "norm1.weight", w);
             for (String m : new String[] {"to_q", "to_k", "to_v", "to_out"}) {
                 rnd.linear(p + "attn." + m, w, w, false);
             }
-            rnd.norm(p + "norm2.weight", w);
+            rnd.gain(p + "norm2.weight", w);
             rnd.linear(p + "mlp.fc1", 4 * w, w, true);
             rnd.linear(p + "mlp.fc2", w, 4 * w, true);
         }
         rnd.linear("proj_out", t.inChannels(), w, true);
         out.write(dir.resolve("transformer/diffusion_pytorch_model.safetensors"));
-    }
-
-    /** Seeded weights, each tensor from its own stream so values do not depend on writing order. */
-    private record Weights(SafetensorsWriter out, DType type, long seed) {
-        void linear(String prefix, long outDim, long inDim, boolean bias) {
-            double std = 1.0 / Math.sqrt(inDim);
-            gaussian(prefix + ".weight", std, outDim, inDim);
-            if (bias) {
-                gaussian(prefix + ".bias", 0.02, outDim);
-            }
-        }
-
-        void norm(String name, long dim) {
-            SplittableRandom r = stream(name);
-            out.add(name, type, new long[] {dim}, i -> (float) (1.0 + 0.1 * r.nextGaussian()));
-        }
-
-        void gaussian(String name, double std, long... shape) {
-            SplittableRandom r = stream(name);
-            out.add(name, type, shape, i -> (float) (std * r.nextGaussian()));
-        }
-
-        private SplittableRandom stream(String name) {
-            return new SplittableRandom(seed * 31 + name.hashCode());
-        }
     }
 }
