@@ -1,0 +1,83 @@
+package dev.ditfn.scheduler;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FlowMatchEulerSchedulerTest {
+    /** Qwen-Image's published scheduler_config.json values. */
+    static final String QWEN = "{\"num_train_timesteps\":1000,\"shift\":1.0,\"use_dynamic_shifting\":true,"
+            + "\"base_shift\":0.5,\"max_shift\":0.9,\"base_image_seq_len\":256,\"max_image_seq_len\":8192,"
+            + "\"shift_terminal\":0.02,\"time_shift_type\":\"exponential\",\"invert_sigmas\":false}";
+
+    static FlowMatchEulerScheduler scheduler(String json) throws Exception {
+        return new FlowMatchEulerScheduler(FlowMatchEulerScheduler.Config.fromJson(new ObjectMapper().readTree(json)));
+    }
+
+    @Test
+    void muFor1024SquareMatchesTheSpec() throws Exception {
+        assertEquals(0.693548, scheduler(QWEN).mu(4096), 1e-6);
+    }
+
+    @Test
+    void fourStepsAt1024MatchTheSpecCheckValues() throws Exception {
+        float[] s = scheduler(QWEN).sigmas(4, 4096);
+        assertArrayEquals(new float[] {1.0f, 0.766709f, 0.455614f, 0.02f, 0f}, s, 1e-6f);
+    }
+
+    @Test
+    void fiftyStepsAt1024MatchTheSpecCheckValues() throws Exception {
+        float[] s = scheduler(QWEN).sigmas(50, 4096);
+        assertEquals(51, s.length);
+        assertArrayEquals(new float[] {1.0f, 0.989701f, 0.979192f}, new float[] {s[0], s[1], s[2]}, 1e-6f);
+        assertArrayEquals(new float[] {0.095499f, 0.058476f, 0.02f, 0f}, new float[] {s[47], s[48], s[49], s[50]}, 1e-6f);
+    }
+
+    @Test
+    void handComputedSecondSigma() throws Exception {
+        // 2 steps at 256 tokens: mu = 0.5; linspace = [1, 0.5]; shift(0.5) = e^.5/(e^.5+1);
+        // terminal: scale = (1 - shift(0.5)) / 0.98, last -> 0.02, first stays 1.
+        float[] s = scheduler(QWEN).sigmas(2, 256);
+        assertEquals(1.0f, s[0], 1e-7f);
+        assertEquals(0.02f, s[1], 1e-7f);
+        float[] three = scheduler(QWEN).sigmas(3, 256);
+        double e = Math.exp(0.5);
+        double shifted = e / (e + 1);                    // middle linspace value 2/3 -> 1/t - 1 = 0.5
+        double mid = e / (e + 0.5);
+        double last = e / (e + 2);                        // 1/3 -> 1/t - 1 = 2
+        double scale = (1 - last) / 0.98;
+        assertEquals(1 - (1 - mid) / scale, three[1], 1e-6);
+        assertTrue(shifted > 0);
+    }
+
+    @Test
+    void defaultConfigWithoutShiftKeepsThePlainLinspace() throws Exception {
+        float[] s = scheduler("{}").sigmas(4, 1234);
+        assertArrayEquals(new float[] {1f, 0.75f, 0.5f, 0.25f, 0f}, s, 1e-7f);
+    }
+
+    @Test
+    void staticShift() throws Exception {
+        float[] s = scheduler("{\"shift\":3.0}").sigmas(2, 1);
+        assertArrayEquals(new float[] {1f, 0.75f, 0f}, s, 1e-7f); // 3*0.5/(1+2*0.5)
+    }
+
+    @Test
+    void eulerStepIsXPlusDtTimesV() {
+        float[] x = {1f, 2f, -1f};
+        FlowMatchEulerScheduler.step(x, new float[] {0.5f, -1f, 2f}, 0.8f, 0.6f);
+        assertArrayEquals(new float[] {0.9f, 2.2f, -1.4f}, x, 1e-6f);
+    }
+
+    @Test
+    void unsupportedOptionsAreRefusedByName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> scheduler("{\"use_karras_sigmas\":true}"));
+        assertTrue(e.getMessage().contains("use_karras_sigmas"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> scheduler(QWEN).sigmas(0, 16));
+    }
+}
