@@ -3,6 +3,8 @@ package dev.ditfn.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -48,6 +50,53 @@ public interface DitConfig {
     Cann cann();
 
     Model model();
+
+    Generate generate();
+
+    /** Limits and defaults of the {@code generate} function. */
+    interface Generate {
+        /** Width and height when the request gives neither size nor width/height. */
+        @WithName("default-size")
+        @WithDefault("256")
+        @Min(16) @Max(4096)
+        int defaultSize();
+
+        @WithName("min-size")
+        @WithDefault("16")
+        @Min(16) @Max(4096)
+        int minSize();
+
+        @WithName("max-size")
+        @WithDefault("2048")
+        @Min(16) @Max(8192)
+        int maxSize();
+
+        @WithName("default-steps")
+        @WithDefault("50")
+        @Min(1) @Max(1000)
+        int defaultSteps();
+
+        @WithName("max-steps")
+        @WithDefault("200")
+        @Min(1) @Max(1000)
+        int maxSteps();
+
+        /** Images per request (OpenAI's n). */
+        @WithName("max-images")
+        @WithDefault("4")
+        @Min(1) @Max(64)
+        int maxImages();
+
+        @WithName("default-true-cfg-scale")
+        @WithDefault("4.0")
+        @DecimalMin("0") @DecimalMax("100")
+        double defaultTrueCfgScale();
+
+        @WithName("max-prompt-chars")
+        @WithDefault("8000")
+        @Min(1) @Max(1000000)
+        int maxPromptChars();
+    }
 
     interface Threads {
         /** Global intra-op pool size; 0 lets ORT use one thread per physical core. */
