@@ -1,0 +1,314 @@
+package dev.ditfn.model.qwenimage;
+
+import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.GraphBuilder;
+import dev.ditfn.onnx.GraphTarget;
+import dev.ditfn.onnx.Layers;
+import dev.ditfn.onnx.Value;
+import dev.ditfn.onnx.WeightCatalog;
+
+import java.util.List;
+
+/**
+ * ONNX graphs of the Qwen-Image DiT ({@code QwenImageTransformer2DModel}, spec §2), one per
+ * {@link TransformerSegment}, over the diffusers weight names.
+ *
+ * <p>Graph interface (symbolic dims {@code B} batch, {@code N} image tokens, {@code L} text tokens; {@code D} width,
+ * {@code hd} head dim; activations in {@link GraphTarget#activationType()}):
+ * <ul>
+ *   <li>prologue segments take {@code hidden_states [B, N, in_channels]}, {@code encoder_hidden_states
+ *       [B, L, joint_attention_dim]} and {@code timestep [B]} (float32 sigma in (0, 1]);</li>
+ *   <li>other segments take {@code img [B, N, D]}, {@code txt [B, L, D]} and {@code temb [B, D]};</li>
+ *   <li>every segment takes the RoPE tables {@code img_cos, img_sin [N, hd/2]} and {@code txt_cos, txt_sin [L, hd/2]}
+ *       (float32, layout of {@link QwenRope}), used or not;</li>
+ *   <li>a segment without epilogue outputs {@code img_out}, {@code txt_out} (and {@code temb_out} with the
+ *       prologue); with the epilogue it outputs {@code velocity [B, N, patch²·out_channels]};</li>
+ *   <li>with {@link TransformerSegment#modulatedInput()} it also outputs {@code modulated_input [B, N, D]}: block
+ *       {@code from}'s {@code LayerNorm(img)·(1 + scale1) + shift1} (TeaCache's probe).</li>
+ * </ul>
+ * No attention mask: a single unpadded prompt per call (spec §2.3 step 6, mask absent).
+ *
+ * <p>Precision: norm statistics, RoPE, softmax (fp16: MultiHeadAttention's own) and the timestep sinusoid run in
+ * fp32; with fp16 activations the streams are clipped to ±65504 after each block, as upstream does.
+ */
+public final class QwenImageTransformer {
+    public static final String HIDDEN_STATES = "hidden_states";
+    public static final String ENCODER_HIDDEN_STATES = "encoder_hidden_states";
+    public static final String TIMESTEP = "timestep";
+    public static final String IMG = "img";
+    public static final String TXT = "txt";
+    public static final String TEMB = "temb";
+    public static final String IMG_COS = "img_cos";
+    public static final String IMG_SIN = "img_sin";
+    public static final String TXT_COS = "txt_cos";
+    public static final String TXT_SIN = "txt_sin";
+    public static final String IMG_OUT = "img_out";
+    public static final String TXT_OUT = "txt_out";
+    public static final String TEMB_OUT = "temb_out";
+    public static final String VELOCITY = "velocity";
+    public static final String MODULATED_INPUT = "modulated_input";
+
+    /** Channels of the sinusoidal timestep projection ({@code Timesteps(num_channels=256)}). */
+    public static final int TIMESTEP_CHANNELS = 256;
+    /** Every norm of the model (txt_norm, QK norms, block LayerNorms, norm_out) uses this epsilon. */
+    public static final float EPS = 1e-6f;
+    static final float FP16_MAX = 65504f;
+    private static final String BATCH = "B";
+    private static final String IMAGE_TOKENS = "N";
+    private static final String TEXT_TOKENS = "L";
+
+    private final QwenImageTransformerConfig config;
+
+    public QwenImageTransformer(QwenImageTransformerConfig config) {
+        this.config = config;
+    }
+
+    public QwenImageTransformerConfig config() {
+        return config;
+    }
+
+    /** Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read. */
+    public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
+        if (segment.to() > config.numLayers()) {
+            throw new IllegalArgumentException("segment " + segment + " exceeds the model's " + config.numLayers()
+                    + " blocks (num_layers)");
+        }
+        GraphBuilder g = new GraphBuilder("qwenimage_transformer_" + segment.from() + "_" + segment.to()
+                + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights);
+        new Emitter(g).emit(segment);
+        return g;
+    }
+
+    /**
+     * The sinusoid frequencies {@code f_k = exp(-ln(10000)·k/128)}, {@code k = 0..127}, computed in fp32 as upstream
+     * ({@code get_timestep_embedding} with {@code downscale_freq_shift=0}).
+     */
+    static float[] timestepFrequencies() {
+        int half = TIMESTEP_CHANNELS / 2;
+        float[] f = new float[half];
+        float logPeriod = (float) -Math.log(10000.0);
+        for (int k = 0; k < half; k++) {
+            f[k] = (float) Math.exp(logPeriod * k / half);
+        }
+        return f;
+    }
+
+    /** State of one graph under construction. */
+    private final class Emitter {
+        private final GraphBuilder g;
+        private final Layers nn;
+        private final DType act;
+        private final long d = config.innerDim();
+        private final long heads = config.numAttentionHeads();
+        private final long headDim = config.attentionHeadDim();
+        private final long pairs = headDim / 2;
+
+        /** RoPE tables reshaped to {@code [S, 1, hd/2, 1]} (float32), broadcasting over batch, heads and pair half. */
+        private Value imgCos, imgSin, txtCos, txtSin;
+        /** {@code [L]} as a 1-element int64 tensor: where text rows end in the joint sequence. */
+        private Value textLength;
+        /** SiLU(temb), shared by every block's modulation and the output head. */
+        private Value siluTemb;
+
+        Emitter(GraphBuilder g) {
+            this.g = g;
+            this.nn = new Layers(g);
+            this.act = g.act();
+        }
+
+        void emit(TransformerSegment segment) {
+            Value img;
+            Value txt;
+            Value temb;
+            if (segment.prologue()) {
+                Value hidden = g.input(HIDDEN_STATES, act, BATCH, IMAGE_TOKENS, config.inChannels());
+                Value encoder = g.input(ENCODER_HIDDEN_STATES, act, BATCH, TEXT_TOKENS, config.jointAttentionDim());
+                Value timestep = g.input(TIMESTEP, DType.FLOAT32, BATCH);
+                ropeInputs();
+                img = nn.linear(hidden, g.weight("img_in.weight", d, config.inChannels()), g.weight("img_in.bias", d));
+                txt = textIn(encoder);
+                temb = timestepEmbedding(timestep);
+            } else {
+                img = g.input(IMG, act, BATCH, IMAGE_TOKENS, d);
+                txt = g.input(TXT, act, BATCH, TEXT_TOKENS, d);
+                temb = g.input(TEMB, act, BATCH, d);
+                ropeInputs();
+            }
+            if (segment.blocks() > 0) {
+                textLength = g.slice(g.shape(txt), 0, 1, 2);
+            }
+            if (segment.blocks() > 0 || segment.epilogue()) {
+                siluTemb = g.silu(temb);
+            }
+
+            Value modulated = null;
+            for (int i = segment.from(); i < segment.to(); i++) {
+                Value[] out = block(i, img, txt);
+                img = out[0];
+                txt = out[1];
+                if (i == segment.from()) {
+                    modulated = out[2];
+                }
+            }
+
+            if (segment.epilogue()) {
+                g.output(outputHead(img), VELOCITY, act, BATCH, IMAGE_TOKENS, config.outputDim());
+            } else {
+                g.output(img, IMG_OUT, act, BATCH, IMAGE_TOKENS, d);
+                g.output(txt, TXT_OUT, act, BATCH, TEXT_TOKENS, d);
+                if (segment.prologue()) {
+                    g.output(temb, TEMB_OUT, act, BATCH, d);
+                }
+            }
+            if (segment.modulatedInput()) {
+                g.output(modulated, MODULATED_INPUT, act, BATCH, IMAGE_TOKENS, d);
+            }
+        }
+
+        // ---- prologue ----------------------------------------------------------------------------------
+
+        private void ropeInputs() {
+            imgCos = ropeTable(g.input(IMG_COS, DType.FLOAT32, IMAGE_TOKENS, pairs));
+            imgSin = ropeTable(g.input(IMG_SIN, DType.FLOAT32, IMAGE_TOKENS, pairs));
+            txtCos = ropeTable(g.input(TXT_COS, DType.FLOAT32, TEXT_TOKENS, pairs));
+            txtSin = ropeTable(g.input(TXT_SIN, DType.FLOAT32, TEXT_TOKENS, pairs));
+        }
+
+        private Value ropeTable(Value table) {
+            return g.reshape(table, 0, 1, pairs, 1);
+        }
+
+        /** {@code txt_in(txt_norm(e))}: RMSNorm with weight over joint_attention_dim, then the projection to D. */
+        private Value textIn(Value encoder) {
+            long joint = config.jointAttentionDim();
+            Value normed = nn.rmsNorm(encoder, g.weight("txt_norm.weight", joint), EPS);
+            return nn.linear(normed, g.weight("txt_in.weight", d, joint), g.weight("txt_in.bias", d));
+        }
+
+        /**
+         * {@code linear_2(SiLU(linear_1([cos(1000·σ·f), sin(1000·σ·f)])))}. The sinusoid is fp32; as upstream, sigma
+         * and the frequencies are first rounded to the activation type ({@code timestep.to(hidden_states.dtype)},
+         * {@code exp(exponent).to(timesteps.dtype)}), a no-op for fp32.
+         */
+        private Value timestepEmbedding(Value timestep) {
+            Value sigma = timestep;
+            Value freqs = g.constFloats(timestepFrequencies(), TIMESTEP_CHANNELS / 2);
+            if (act != DType.FLOAT32) {
+                sigma = g.cast(g.cast(sigma, act), DType.FLOAT32);
+                freqs = g.cast(freqs, DType.FLOAT32);
+            }
+            Value args = g.mul(g.mul(g.unsqueeze(sigma, 1), freqs), g.scalarF32(1000f));
+            Value proj = g.concat(1, g.cos(args), g.sin(args));
+            if (act != DType.FLOAT32) {
+                proj = g.cast(proj, act);
+            }
+            String p = "time_text_embed.timestep_embedder.";
+            Value h = nn.linear(proj, g.weight(p + "linear_1.weight", d, TIMESTEP_CHANNELS),
+                    g.weight(p + "linear_1.bias", d));
+            return nn.linear(g.silu(h), g.weight(p + "linear_2.weight", d, d), g.weight(p + "linear_2.bias", d));
+        }
+
+        // ---- dual-stream block -------------------------------------------------------------------------
+
+        /** Block {@code i}: returns the new image stream, the new text stream and the block's modulated image input. */
+        private Value[] block(int i, Value img, Value txt) {
+            String p = "transformer_blocks." + i + ".";
+            Value[] imgMod = modulation(p + "img_mod.1", 6);
+            Value[] txtMod = modulation(p + "txt_mod.1", 6);
+
+            Value imgIn = modulate(nn.layerNorm(img, d, null, null, EPS), imgMod[0], imgMod[1]);
+            Value txtIn = modulate(nn.layerNorm(txt, d, null, null, EPS), txtMod[0], txtMod[1]);
+            Value[] attn = jointAttention(p + "attn.", imgIn, txtIn);
+            img = g.add(img, g.mul(imgMod[2], attn[0]));
+            txt = g.add(txt, g.mul(txtMod[2], attn[1]));
+
+            img = g.add(img, g.mul(imgMod[5], mlp(p + "img_mlp.", modulate(nn.layerNorm(img, d, null, null, EPS),
+                    imgMod[3], imgMod[4]))));
+            txt = g.add(txt, g.mul(txtMod[5], mlp(p + "txt_mlp.", modulate(nn.layerNorm(txt, d, null, null, EPS),
+                    txtMod[3], txtMod[4]))));
+            if (act == DType.FLOAT16) {
+                txt = g.clip(txt, -FP16_MAX, FP16_MAX);
+                img = g.clip(img, -FP16_MAX, FP16_MAX);
+            }
+            return new Value[] {img, txt, imgIn};
+        }
+
+        /** {@code Linear(SiLU(temb))} cut into {@code chunks} pieces of D, each {@code [B, 1, D]}. */
+        private Value[] modulation(String prefix, int chunks) {
+            Value mod = nn.linear(siluTemb, g.weight(prefix + ".weight", chunks * d, d),
+                    g.weight(prefix + ".bias", chunks * d));
+            long[] sizes = new long[chunks];
+            java.util.Arrays.fill(sizes, d);
+            return g.split(g.reshape(mod, 0, 1, chunks * d), 2, sizes);
+        }
+
+        /** {@code y·(1 + scale) + shift}. */
+        private Value modulate(Value y, Value shift, Value scale) {
+            return g.add(g.mul(y, g.add(scale, g.scalar(1f))), shift);
+        }
+
+        /** {@code net.2(GELU_tanh(net.0.proj(y)))}, hidden width 4D. */
+        private Value mlp(String prefix, Value y) {
+            Value h = nn.linear(y, g.weight(prefix + "net.0.proj.weight", 4 * d, d),
+                    g.weight(prefix + "net.0.proj.bias", 4 * d));
+            return nn.linear(g.geluTanh(h), g.weight(prefix + "net.2.weight", d, 4 * d),
+                    g.weight(prefix + "net.2.bias", d));
+        }
+
+        // ---- joint attention ---------------------------------------------------------------------------
+
+        /** Returns {@code (a_img [B, N, D], a_txt [B, L, D])}. */
+        private Value[] jointAttention(String p, Value imgIn, Value txtIn) {
+            Value imgQ = rope(qkNorm(proj(p + "to_q", imgIn), p + "norm_q"), imgCos, imgSin);
+            Value imgK = rope(qkNorm(proj(p + "to_k", imgIn), p + "norm_k"), imgCos, imgSin);
+            Value imgV = proj(p + "to_v", imgIn);
+            Value txtQ = rope(qkNorm(proj(p + "add_q_proj", txtIn), p + "norm_added_q"), txtCos, txtSin);
+            Value txtK = rope(qkNorm(proj(p + "add_k_proj", txtIn), p + "norm_added_k"), txtCos, txtSin);
+            Value txtV = proj(p + "add_v_proj", txtIn);
+
+            // joint sequence in the order [text, image]
+            Value joint = nn.attention(g.concat(1, txtQ, imgQ), g.concat(1, txtK, imgK), g.concat(1, txtV, imgV),
+                    heads, heads, headDim, null);
+            Value txtRows = g.op("Slice", List.of(joint, g.constLongs(0), textLength, g.constLongs(1)));
+            Value imgRows = g.op("Slice", List.of(joint, textLength, g.constLongs(Long.MAX_VALUE), g.constLongs(1)));
+            return new Value[] {proj(p + "to_out.0", imgRows), proj(p + "to_add_out", txtRows)};
+        }
+
+        private Value proj(String prefix, Value x) {
+            return nn.linear(x, g.weight(prefix + ".weight", d, d), g.weight(prefix + ".bias", d));
+        }
+
+        /** RMSNorm over each head's {@code hd} channels: {@code [B, S, D]} to {@code [B, S, H, hd]}. */
+        private Value qkNorm(Value x, String prefix) {
+            return nn.rmsNorm(g.reshape(x, 0, 0, heads, headDim), g.weight(prefix + ".weight", headDim), EPS);
+        }
+
+        /**
+         * Interleaved-pair rotation of {@code x [B, S, H, hd]} in fp32: pair {@code k = (x[2k], x[2k+1])} becomes
+         * {@code (x0·cos − x1·sin, x0·sin + x1·cos)}. Returns merged heads {@code [B, S, D]} in the activation type.
+         */
+        private Value rope(Value x, Value cos, Value sin) {
+            Value x32 = act == DType.FLOAT32 ? x : g.cast(x, DType.FLOAT32);
+            Value[] pair = g.split(g.reshape(x32, 0, 0, heads, pairs, 2), 4, 1, 1);
+            Value re = g.sub(g.mul(pair[0], cos), g.mul(pair[1], sin));
+            Value im = g.add(g.mul(pair[0], sin), g.mul(pair[1], cos));
+            Value y = g.reshape(g.concat(4, re, im), 0, 0, d);
+            return act == DType.FLOAT32 ? y : g.cast(y, act);
+        }
+
+        // ---- epilogue ----------------------------------------------------------------------------------
+
+        /**
+         * {@code proj_out(LayerNorm(img)·(1 + scale) + shift)} with {@code [scale, shift] = norm_out.linear(SiLU(temb))}.
+         */
+        private Value outputHead(Value img) {
+            Value[] mod = modulation("norm_out.linear", 2);
+            Value scale = mod[0]; // scale first: AdaLayerNormContinuous chunks (scale, shift)
+            Value shift = mod[1];
+            Value x = modulate(nn.layerNorm(img, d, null, null, EPS), shift, scale);
+            return nn.linear(x, g.weight("proj_out.weight", config.outputDim(), d),
+                    g.weight("proj_out.bias", config.outputDim()));
+        }
+    }
+}

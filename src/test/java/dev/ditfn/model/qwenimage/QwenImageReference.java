@@ -1,0 +1,373 @@
+package dev.ditfn.model.qwenimage;
+
+import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.weights.WeightStore;
+
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A plain-Java, double-precision forward of the Qwen-Image DiT written from the spec (§2.3-§2.6), independent of the
+ * graph code: it reads the same fp32 weights and computes everything in double, except the timestep sinusoid's
+ * frequencies and arguments, which the spec fixes in fp32 ({@code f_k} and {@code 1000·(σ·f_k)}; at arguments up to
+ * 1000 rad fp32 rounding alone moves cos/sin by ~1e-4, so a double reference would measure upstream's rounding, not
+ * the graph). RoPE angles are computed here directly from the positions (not via {@link QwenRope}).
+ *
+ * <p>Tensors are flat row-major arrays: streams {@code [B, S, D]}, {@code temb [B, D]}.
+ */
+final class QwenImageReference {
+    static final double EPS = 1e-6;
+
+    private final QwenImageTransformerConfig c;
+    private final WeightStore weights;
+    private final Map<String, double[]> cache = new HashMap<>();
+    private final int dim;
+    private final int heads;
+    private final int headDim;
+
+    QwenImageReference(QwenImageTransformerConfig config, WeightStore weights) {
+        this.c = config;
+        this.weights = weights;
+        this.dim = config.numAttentionHeads() * config.attentionHeadDim();
+        this.heads = config.numAttentionHeads();
+        this.headDim = config.attentionHeadDim();
+    }
+
+    /** The three streams after the prologue. */
+    record State(double[] img, double[] txt, double[] temb) {
+    }
+
+    /** A block's outputs plus its modulated image input ({@code LN(img)·(1+scale1)+shift1}). */
+    record BlockOut(double[] img, double[] txt, double[] modulatedImg) {
+    }
+
+    // ---- full forward ------------------------------------------------------------------------------------
+
+    /** velocity {@code [B, N, patch²·out]} for {@code x [B, N, in]}, {@code e [B, L, joint]}, {@code sigma [B]}. */
+    double[] forward(float[] x, float[] e, float[] sigma, int batch, int h2, int w2, int textLen) {
+        State s = prologue(x, e, sigma, batch, h2 * w2, textLen);
+        double[] img = s.img();
+        double[] txt = s.txt();
+        for (int i = 0; i < c.numLayers(); i++) {
+            BlockOut o = block(i, img, txt, s.temb(), batch, h2, w2, textLen);
+            img = o.img();
+            txt = o.txt();
+        }
+        return outputHead(img, s.temb(), batch, h2 * w2);
+    }
+
+    State prologue(float[] x, float[] e, float[] sigma, int batch, int n, int textLen) {
+        double[] img = linear(QwenTestModel.d(x), batch * n, "img_in", c.inChannels(), dim);
+        double[] txt = rmsNorm(QwenTestModel.d(e), batch * textLen, c.jointAttentionDim(), w("txt_norm.weight"));
+        txt = linear(txt, batch * textLen, "txt_in", c.jointAttentionDim(), dim);
+        return new State(img, txt, timestepEmbedding(sigma));
+    }
+
+    // ---- timestep embedding (§2.3 step 4) ---------------------------------------------------------------
+
+    /** {@code temb [B, D]}. */
+    double[] timestepEmbedding(float[] sigma) {
+        int b = sigma.length;
+        double[] proj = new double[b * 256];
+        for (int s = 0; s < b; s++) {
+            for (int k = 0; k < 128; k++) {
+                // spec: f_k = exp(-ln(10000)·k/128) in fp32; a_k = 1000·(s·f_k) in fp32
+                float fk = (float) Math.exp((float) -Math.log(10000) * k / 128f);
+                float ak = 1000f * (sigma[s] * fk);
+                proj[s * 256 + k] = Math.cos(ak); // flip_sin_to_cos: cos first
+                proj[s * 256 + 128 + k] = Math.sin(ak);
+            }
+        }
+        String p = "time_text_embed.timestep_embedder.";
+        double[] h = map(linear(proj, b, p + "linear_1", 256, dim), QwenImageReference::silu);
+        return linear(h, b, p + "linear_2", dim, dim);
+    }
+
+    // ---- dual-stream block (§2.5, §2.6) ------------------------------------------------------------------
+
+    BlockOut block(int i, double[] img, double[] txt, double[] temb, int batch, int h2, int w2, int textLen) {
+        String p = "transformer_blocks." + i + ".";
+        int n = h2 * w2;
+        double[] siluTemb = map(temb, QwenImageReference::silu);
+        double[] modImg = linear(siluTemb, batch, p + "img_mod.1", dim, 6 * dim);
+        double[] modTxt = linear(siluTemb, batch, p + "txt_mod.1", dim, 6 * dim);
+
+        double[] xi = modulate(layerNorm(img, batch * n), modImg, 0, 1, batch, n);
+        double[] ei = modulate(layerNorm(txt, batch * textLen), modTxt, 0, 1, batch, textLen);
+        double[][] attn = jointAttention(p + "attn.", xi, ei, batch, h2, w2, textLen);
+
+        double[] x = gatedAdd(img, attn[0], modImg, 2, batch, n);
+        double[] e = gatedAdd(txt, attn[1], modTxt, 2, batch, textLen);
+        x = gatedAdd(x, mlp(p + "img_mlp.", modulate(layerNorm(x, batch * n), modImg, 3, 4, batch, n), batch * n),
+                modImg, 5, batch, n);
+        e = gatedAdd(e, mlp(p + "txt_mlp.", modulate(layerNorm(e, batch * textLen), modTxt, 3, 4, batch, textLen),
+                batch * textLen), modTxt, 5, batch, textLen);
+        return new BlockOut(x, e, xi);
+    }
+
+    /** {@code y·(1 + chunk[scale]) + chunk[shift]} with chunks of {@code mod [B, 6D]} (or {@code [B, 2D]}). */
+    private double[] modulate(double[] y, double[] mod, int shiftChunk, int scaleChunk, int batch, int tokens) {
+        int chunks = mod.length / batch / dim;
+        double[] out = new double[y.length];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tokens; t++) {
+                for (int j = 0; j < dim; j++) {
+                    int idx = (b * tokens + t) * dim + j;
+                    double shift = mod[(b * chunks + shiftChunk) * dim + j];
+                    double scale = mod[(b * chunks + scaleChunk) * dim + j];
+                    out[idx] = y[idx] * (1 + scale) + shift;
+                }
+            }
+        }
+        return out;
+    }
+
+    private double[] gatedAdd(double[] x, double[] a, double[] mod, int gateChunk, int batch, int tokens) {
+        double[] out = new double[x.length];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tokens; t++) {
+                for (int j = 0; j < dim; j++) {
+                    int idx = (b * tokens + t) * dim + j;
+                    out[idx] = x[idx] + mod[(b * 6 + gateChunk) * dim + j] * a[idx];
+                }
+            }
+        }
+        return out;
+    }
+
+    private double[] mlp(String p, double[] y, int rows) {
+        double[] h = map(linear(y, rows, p + "net.0.proj", dim, 4 * dim), QwenImageReference::geluTanh);
+        return linear(h, rows, p + "net.2", 4 * dim, dim);
+    }
+
+    /** Returns {@code {a_img [B, N, D], a_txt [B, L, D]}}. */
+    private double[][] jointAttention(String p, double[] xi, double[] ei, int batch, int h2, int w2, int textLen) {
+        int n = h2 * w2;
+        double[][] imgAngles = imageAngles(h2, w2);
+        double[][] txtAngles = textAngles(textLen, h2, w2);
+        double[] iq = rope(qkNorm(linear(xi, batch * n, p + "to_q", dim, dim), p + "norm_q"), imgAngles, batch, n);
+        double[] ik = rope(qkNorm(linear(xi, batch * n, p + "to_k", dim, dim), p + "norm_k"), imgAngles, batch, n);
+        double[] iv = linear(xi, batch * n, p + "to_v", dim, dim);
+        double[] tq = rope(qkNorm(linear(ei, batch * textLen, p + "add_q_proj", dim, dim), p + "norm_added_q"),
+                txtAngles, batch, textLen);
+        double[] tk = rope(qkNorm(linear(ei, batch * textLen, p + "add_k_proj", dim, dim), p + "norm_added_k"),
+                txtAngles, batch, textLen);
+        double[] tv = linear(ei, batch * textLen, p + "add_v_proj", dim, dim);
+
+        int s = textLen + n;
+        double[] q = joint(tq, iq, batch, textLen, n);
+        double[] k = joint(tk, ik, batch, textLen, n);
+        double[] v = joint(tv, iv, batch, textLen, n);
+        double[] o = new double[batch * s * dim];
+        double scale = 1 / Math.sqrt(headDim);
+        double[] scores = new double[s];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int qi = 0; qi < s; qi++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int ki = 0; ki < s; ki++) {
+                        double dot = 0;
+                        for (int j = 0; j < headDim; j++) {
+                            dot += q[(b * s + qi) * dim + h * headDim + j] * k[(b * s + ki) * dim + h * headDim + j];
+                        }
+                        scores[ki] = dot * scale;
+                        max = Math.max(max, scores[ki]);
+                    }
+                    double sum = 0;
+                    for (int ki = 0; ki < s; ki++) {
+                        scores[ki] = Math.exp(scores[ki] - max);
+                        sum += scores[ki];
+                    }
+                    for (int j = 0; j < headDim; j++) {
+                        double acc = 0;
+                        for (int ki = 0; ki < s; ki++) {
+                            acc += scores[ki] * v[(b * s + ki) * dim + h * headDim + j];
+                        }
+                        o[(b * s + qi) * dim + h * headDim + j] = acc / sum;
+                    }
+                }
+            }
+        }
+        double[] oTxt = new double[batch * textLen * dim];
+        double[] oImg = new double[batch * n * dim];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(o, b * s * dim, oTxt, b * textLen * dim, textLen * dim);
+            System.arraycopy(o, (b * s + textLen) * dim, oImg, b * n * dim, n * dim);
+        }
+        return new double[][] {linear(oImg, batch * n, p + "to_out.0", dim, dim),
+                linear(oTxt, batch * textLen, p + "to_add_out", dim, dim)};
+    }
+
+    /** Concatenation along the sequence, text first: {@code [B, L+N, D]}. */
+    private double[] joint(double[] txt, double[] img, int batch, int textLen, int n) {
+        int s = textLen + n;
+        double[] out = new double[batch * s * dim];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(txt, b * textLen * dim, out, b * s * dim, textLen * dim);
+            System.arraycopy(img, b * n * dim, out, (b * s + textLen) * dim, n * dim);
+        }
+        return out;
+    }
+
+    /** RMSNorm over each head's channels, weight {@code [hd]}. */
+    private double[] qkNorm(double[] x, String prefix) {
+        return rmsNorm(x, x.length / headDim, headDim, w(prefix + ".weight"));
+    }
+
+    /** Interleaved-pair rotation with per-token angles {@code [S][hd/2]}, same for every head and sample. */
+    private double[] rope(double[] x, double[][] angles, int batch, int tokens) {
+        double[] out = new double[x.length];
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < tokens; t++) {
+                for (int h = 0; h < heads; h++) {
+                    int base = (b * tokens + t) * dim + h * headDim;
+                    for (int k = 0; k < headDim / 2; k++) {
+                        double cos = Math.cos(angles[t][k]);
+                        double sin = Math.sin(angles[t][k]);
+                        double x0 = x[base + 2 * k];
+                        double x1 = x[base + 2 * k + 1];
+                        out[base + 2 * k] = x0 * cos - x1 * sin;
+                        out[base + 2 * k + 1] = x0 * sin + x1 * cos;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Angles of the image token at row r, column c: positions (0, r − (h2 − ⌊h2/2⌋), c − (w2 − ⌊w2/2⌋)). */
+    double[][] imageAngles(int h2, int w2) {
+        double[][] a = new double[h2 * w2][];
+        for (int r = 0; r < h2; r++) {
+            for (int col = 0; col < w2; col++) {
+                a[r * w2 + col] = angles(0, r - (h2 - h2 / 2), col - (w2 - w2 / 2));
+            }
+        }
+        return a;
+    }
+
+    /** Angles of text token j: all positions max(⌊h2/2⌋, ⌊w2/2⌋) + j. */
+    double[][] textAngles(int textLen, int h2, int w2) {
+        double[][] a = new double[textLen][];
+        int m = Math.max(h2 / 2, w2 / 2);
+        for (int j = 0; j < textLen; j++) {
+            a[j] = angles(m + j, m + j, m + j);
+        }
+        return a;
+    }
+
+    private double[] angles(int pf, int ph, int pw) {
+        int[] axes = c.axesDimsRope();
+        int[] pos = {pf, ph, pw};
+        double[] out = new double[headDim / 2];
+        int k = 0;
+        for (int a = 0; a < 3; a++) {
+            for (int j = 0; j < axes[a] / 2; j++) {
+                out[k++] = pos[a] / Math.pow(10000, 2.0 * j / axes[a]);
+            }
+        }
+        return out;
+    }
+
+    // ---- output head (§2.3 steps 8-9) --------------------------------------------------------------------
+
+    double[] outputHead(double[] img, double[] temb, int batch, int n) {
+        double[] emb = linear(map(temb, QwenImageReference::silu), batch, "norm_out.linear", dim, 2 * dim);
+        // scale = emb[:, 0:D] (chunk 0), shift = emb[:, D:2D] (chunk 1)
+        double[] x = modulate(layerNorm(img, batch * n), emb, 1, 0, batch, n);
+        return linear(x, batch * n, "proj_out", dim, c.patchSize() * c.patchSize() * c.outChannels());
+    }
+
+    // ---- primitives --------------------------------------------------------------------------------------
+
+    double[] w(String name) {
+        return cache.computeIfAbsent(name, nm -> {
+            TensorSpec spec = weights.spec(nm);
+            if (spec.type() != DType.FLOAT32) {
+                throw new IllegalArgumentException(nm + " is " + spec.type() + "; the reference reads fp32 weights");
+            }
+            FloatBuffer fb = weights.data(nm).asFloatBuffer();
+            double[] out = new double[fb.remaining()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = fb.get(i);
+            }
+            return out;
+        });
+    }
+
+    /** {@code x [rows, in] · Wᵀ + b} with {@code prefix.weight [out, in]}, {@code prefix.bias [out]}. */
+    private double[] linear(double[] x, int rows, String prefix, int in, int out) {
+        double[] wt = w(prefix + ".weight");
+        double[] b = w(prefix + ".bias");
+        if (wt.length != out * in || x.length != rows * in) {
+            throw new IllegalArgumentException(prefix + ": shape mismatch");
+        }
+        double[] y = new double[rows * out];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double s = b[o];
+                for (int i = 0; i < in; i++) {
+                    s += x[r * in + i] * wt[o * in + i];
+                }
+                y[r * out + o] = s;
+            }
+        }
+        return y;
+    }
+
+    private static double[] rmsNorm(double[] x, int rows, int width, double[] weight) {
+        double[] y = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double ms = 0;
+            for (int j = 0; j < width; j++) {
+                ms += x[r * width + j] * x[r * width + j];
+            }
+            double inv = 1 / Math.sqrt(ms / width + EPS);
+            for (int j = 0; j < width; j++) {
+                y[r * width + j] = x[r * width + j] * inv * weight[j];
+            }
+        }
+        return y;
+    }
+
+    /** LayerNorm over D, no affine, biased variance. */
+    private double[] layerNorm(double[] x, int rows) {
+        double[] y = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            double mean = 0;
+            for (int j = 0; j < dim; j++) {
+                mean += x[r * dim + j];
+            }
+            mean /= dim;
+            double var = 0;
+            for (int j = 0; j < dim; j++) {
+                double dlt = x[r * dim + j] - mean;
+                var += dlt * dlt;
+            }
+            var /= dim;
+            double inv = 1 / Math.sqrt(var + EPS);
+            for (int j = 0; j < dim; j++) {
+                y[r * dim + j] = (x[r * dim + j] - mean) * inv;
+            }
+        }
+        return y;
+    }
+
+    private static double[] map(double[] x, java.util.function.DoubleUnaryOperator f) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = f.applyAsDouble(x[i]);
+        }
+        return y;
+    }
+
+    static double silu(double x) {
+        return x / (1 + Math.exp(-x));
+    }
+
+    static double geluTanh(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+    }
+}

@@ -1,0 +1,256 @@
+package dev.ditfn.model.qwenimage;
+
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.ENCODER_HIDDEN_STATES;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.HIDDEN_STATES;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_OUT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.MODULATED_INPUT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB_OUT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.TIMESTEP;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.TXT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.TXT_OUT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.VELOCITY;
+import static dev.ditfn.model.qwenimage.QwenTestModel.assertClose;
+import static dev.ditfn.model.qwenimage.QwenTestModel.f;
+import static dev.ditfn.model.qwenimage.QwenTestModel.normal;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.model.qwenimage.QwenTestModel.Tensor;
+import dev.ditfn.onnx.GraphBuilder;
+import dev.ditfn.onnx.GraphTarget;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The Qwen-Image DiT graphs on the TINY config (random fp32 weights), run by ORT's CPU provider (CPU_FP32: attention
+ * through com.microsoft:MultiHeadAttention), against the double-precision {@link QwenImageReference}.
+ *
+ * <p>Tolerances, as {@code |ort − ref| ≤ tol·(1 + |ref|)}: fp32 graph vs double reference 1e-4 (fp32 GEMMs over
+ * widths up to 4D = 256 and a softmax over 21 keys accumulate a few 1e-6 relative; 1e-4 leaves margin yet catches any
+ * wrong operation, which moves values by O(0.1)); segmented vs monolithic graph 1e-5 (same fp32 kernels; only fusion
+ * choices across the graph boundaries may differ).
+ */
+class QwenImageTransformerTest {
+    static final double FP32_TOL = 1e-4;
+    static final double SEGMENT_TOL = 1e-5;
+    /** TINY grid for a 64×64 image: h2 = w2 = 4 (N = 16), five text tokens. */
+    static final int H2 = 4;
+    static final int W2 = 4;
+    static final int N = H2 * W2;
+    static final int L = 5;
+
+    @TempDir
+    Path dir;
+    private QwenTestModel m;
+    private QwenImageReference ref;
+    private final Random rnd = new Random(2024);
+    private final QwenImageTransformerConfig c = QwenImageTransformerConfig.TINY;
+    private final int dim = c.innerDim();
+
+    @BeforeEach
+    void setUp() {
+        m = new QwenTestModel(dir, c, 11);
+        ref = new QwenImageReference(c, m.store);
+    }
+
+    @AfterEach
+    void tearDown() {
+        m.close();
+    }
+
+    private Map<String, Tensor> prologueInputs(float[] x, float[] e, float[] sigma, int batch) {
+        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(H2, W2, L));
+        in.put(HIDDEN_STATES, Tensor.act(x, batch, N, c.inChannels()));
+        in.put(ENCODER_HIDDEN_STATES, Tensor.act(e, batch, L, c.jointAttentionDim()));
+        in.put(TIMESTEP, Tensor.f32(sigma, batch));
+        return in;
+    }
+
+    private Map<String, Tensor> streamInputs(float[] img, float[] txt, float[] temb, int batch) {
+        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(H2, W2, L));
+        in.put(IMG, Tensor.act(img, batch, N, dim));
+        in.put(TXT, Tensor.act(txt, batch, L, dim));
+        in.put(TEMB, Tensor.act(temb, batch, dim));
+        return in;
+    }
+
+    // ---- (a) timestep embedding ------------------------------------------------------------------------
+
+    @Test
+    void timestepEmbeddingMatchesReference() throws Exception {
+        float[] sigma = {1.0f, 0.5f, 0.02f};
+        int b = sigma.length;
+        GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false, false));
+        Map<String, float[]> out = m.run(g, prologueInputs(normal(rnd, b * N * c.inChannels()),
+                normal(rnd, b * L * c.jointAttentionDim()), sigma, b));
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT), out.keySet());
+        assertClose(ref.timestepEmbedding(sigma), out.get(TEMB_OUT), FP32_TOL, "(a) temb for sigma 1, 0.5, 0.02");
+    }
+
+    @Test
+    void prologueStreamsMatchReference() throws Exception {
+        int b = 2;
+        float[] x = normal(rnd, b * N * c.inChannels());
+        float[] e = normal(rnd, b * L * c.jointAttentionDim());
+        float[] sigma = {0.7f, 0.3f};
+        Map<String, float[]> out = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
+                false)), prologueInputs(x, e, sigma, b));
+        QwenImageReference.State s = ref.prologue(x, e, sigma, b, N, L);
+        assertClose(s.img(), out.get(IMG_OUT), FP32_TOL, "prologue img_in");
+        assertClose(s.txt(), out.get(TXT_OUT), FP32_TOL, "prologue txt_norm + txt_in");
+    }
+
+    // ---- (c) one dual-stream block ---------------------------------------------------------------------
+
+    @Test
+    void oneBlockMatchesReference() throws Exception {
+        int b = 2;
+        float[] img = normal(rnd, b * N * dim);
+        float[] txt = normal(rnd, b * L * dim);
+        float[] temb = normal(rnd, b * dim);
+        GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, false, false, false));
+        Map<String, float[]> out = m.run(g, streamInputs(img, txt, temb, b));
+        assertEquals(Set.of(IMG_OUT, TXT_OUT), out.keySet());
+        QwenImageReference.BlockOut r = ref.block(0, QwenTestModel.d(img), QwenTestModel.d(txt),
+                QwenTestModel.d(temb), b, H2, W2, L);
+        assertClose(r.img(), out.get(IMG_OUT), FP32_TOL, "(c) block 0 image stream, B=2");
+        assertClose(r.txt(), out.get(TXT_OUT), FP32_TOL, "(c) block 0 text stream, B=2");
+    }
+
+    // ---- (d) monolithic forward ------------------------------------------------------------------------
+
+    @Test
+    void wholeForwardMatchesReference() throws Exception {
+        float[] x = normal(rnd, N * c.inChannels());
+        float[] e = normal(rnd, L * c.jointAttentionDim());
+        float[] sigma = {0.6f};
+        GraphBuilder g = m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(c.numLayers()));
+        assertEquals(new TreeSet<>(m.store.names()), new TreeSet<>(g.weightNames()),
+                "the whole forward uses every tensor of the snapshot");
+        Map<String, float[]> out = m.run(g, prologueInputs(x, e, sigma, 1));
+        assertEquals(Set.of(VELOCITY), out.keySet());
+        assertEquals(N * c.outputDim(), out.get(VELOCITY).length);
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), FP32_TOL,
+                "(d) whole(2) velocity, B=1 N=16 L=5");
+    }
+
+    @Test
+    void wholeForwardOnOddGridAndBatchOfTwo() throws Exception {
+        // 3×5 grid: centring differs per axis (rows −2..0, cols −3..1), text starts at max(1, 2) = 2
+        int h2 = 3, w2 = 5, n = h2 * w2, textLen = 4, b = 2;
+        float[] x = normal(rnd, b * n * c.inChannels());
+        float[] e = normal(rnd, b * textLen * c.jointAttentionDim());
+        float[] sigma = {0.9f, 0.1f};
+        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(h2, w2, textLen));
+        in.put(HIDDEN_STATES, Tensor.act(x, b, n, c.inChannels()));
+        in.put(ENCODER_HIDDEN_STATES, Tensor.act(e, b, textLen, c.jointAttentionDim()));
+        in.put(TIMESTEP, Tensor.f32(sigma, b));
+        Map<String, float[]> out = m.run(m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(c.numLayers())), in);
+        assertClose(ref.forward(x, e, sigma, b, h2, w2, textLen), out.get(VELOCITY), FP32_TOL,
+                "(d) whole(2) velocity, B=2 3x5 grid L=4");
+    }
+
+    // ---- (e) segmented == monolithic -------------------------------------------------------------------
+
+    @Test
+    void segmentedChainsEqualMonolithic() throws Exception {
+        float[] x = normal(rnd, N * c.inChannels());
+        float[] e = normal(rnd, L * c.jointAttentionDim());
+        float[] sigma = {0.45f};
+        float[] whole = m.run(m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(2)),
+                prologueInputs(x, e, sigma, 1)).get(VELOCITY);
+
+        // two segments: prologue+[0,1) -> [1,2)+epilogue
+        Map<String, float[]> first = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, true, false,
+                false)), prologueInputs(x, e, sigma, 1));
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT), first.keySet());
+        Map<String, float[]> second = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true,
+                false)), streamInputs(first.get(IMG_OUT), first.get(TXT_OUT), first.get(TEMB_OUT), 1));
+        assertEquals(Set.of(VELOCITY), second.keySet());
+        assertClose(whole, second.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,1) -> [1,2)+epilogue vs whole(2)");
+
+        // three segments: prologue+[0,0) -> [0,1) -> [1,2)+epilogue
+        Map<String, float[]> s0 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
+                false)), prologueInputs(x, e, sigma, 1));
+        Map<String, float[]> s1 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, false, false,
+                false)), streamInputs(s0.get(IMG_OUT), s0.get(TXT_OUT), s0.get(TEMB_OUT), 1));
+        Map<String, float[]> s2 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true,
+                false)), streamInputs(s1.get(IMG_OUT), s1.get(TXT_OUT), s0.get(TEMB_OUT), 1));
+        assertClose(whole, s2.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,0) -> [0,1) -> [1,2)+epilogue vs whole");
+
+        // and an epilogue-only tail: prologue+[0,2) -> [2,2)+epilogue
+        Map<String, float[]> body = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 2, true, false,
+                false)), prologueInputs(x, e, sigma, 1));
+        Map<String, float[]> tail = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(2, 2, false, true,
+                false)), streamInputs(body.get(IMG_OUT), body.get(TXT_OUT), body.get(TEMB_OUT), 1));
+        assertClose(whole, tail.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,2) -> [2,2)+epilogue vs whole");
+    }
+
+    // ---- (f) modulated_input ---------------------------------------------------------------------------
+
+    @Test
+    void modulatedInputIsBlockFromsModulatedImage() throws Exception {
+        float[] x = normal(rnd, N * c.inChannels());
+        float[] e = normal(rnd, L * c.jointAttentionDim());
+        float[] sigma = {0.8f};
+        GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 2, true, true, true));
+        Map<String, float[]> out = m.run(g, prologueInputs(x, e, sigma, 1));
+        assertEquals(Set.of(VELOCITY, MODULATED_INPUT), out.keySet());
+        QwenImageReference.State s = ref.prologue(x, e, sigma, 1, N, L);
+        QwenImageReference.BlockOut b0 = ref.block(0, s.img(), s.txt(), s.temb(), 1, H2, W2, L);
+        assertClose(b0.modulatedImg(), out.get(MODULATED_INPUT), FP32_TOL, "(f) modulated_input of block 0");
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), FP32_TOL,
+                "(f) velocity next to modulated_input");
+
+        // a segment starting at block 1 probes block 1
+        Map<String, float[]> mid = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, false,
+                true)), streamInputs(f(b0.img()), f(b0.txt()), f(s.temb()), 1));
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, MODULATED_INPUT), mid.keySet());
+        QwenImageReference.BlockOut b1 = ref.block(1, QwenTestModel.d(f(b0.img())), QwenTestModel.d(f(b0.txt())),
+                QwenTestModel.d(f(s.temb())), 1, H2, W2, L);
+        assertClose(b1.modulatedImg(), mid.get(MODULATED_INPUT), FP32_TOL, "(f) modulated_input of block 1");
+    }
+
+    // ---- graph interface -------------------------------------------------------------------------------
+
+    @Test
+    void inputsFollowTheSegmentContract() {
+        assertEquals(List.of(HIDDEN_STATES, ENCODER_HIDDEN_STATES, TIMESTEP, "img_cos", "img_sin", "txt_cos",
+                "txt_sin"), m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(2)).inputNames());
+        assertEquals(List.of(IMG, TXT, TEMB, "img_cos", "img_sin", "txt_cos", "txt_sin"),
+                m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true, false)).inputNames());
+        IllegalArgumentException tooFar = assertThrows(IllegalArgumentException.class,
+                () -> m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 3, false, true, false)));
+        assertTrue(tooFar.getMessage().contains("num_layers"), tooFar.getMessage());
+    }
+
+    // ---- fp16 activations ------------------------------------------------------------------------------
+
+    /**
+     * CANN_FP16 (fp16 activations, standard ops only, clip after each block) run by the CPU provider: a smoke test of
+     * the casts. fp16 rounding (11-bit mantissa) through two blocks leaves errors of order 1e-2 on values of order 1.
+     */
+    @Test
+    void fp16StandardOpsGraphStaysCloseToReference() throws Exception {
+        float[] x = normal(rnd, N * c.inChannels());
+        float[] e = normal(rnd, L * c.jointAttentionDim());
+        float[] sigma = {0.5f};
+        Map<String, float[]> out = m.run(m.build(GraphTarget.CANN_FP16, TransformerSegment.whole(2)),
+                prologueInputs(x, e, sigma, 1));
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), 5e-2, "fp16 (CANN_FP16) whole(2)");
+    }
+}
