@@ -1,0 +1,413 @@
+package dev.ditfn.model.qwenimage;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.model.RandomWeights;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code vae/config.json} of an {@code AutoencoderKLQwenImage} (diffusers {@code autoencoder_kl_qwenimage.py}), plus
+ * the decoder layout it implies. Keys absent from a config take the diffusers constructor defaults (those are the
+ * published Qwen-Image values), as {@code from_pretrained} would. {@code dropout} is read nowhere (inference) and
+ * {@code input_channels} must be 3 (the decoder's output is RGB).
+ *
+ * <p>Decoder layout (diffusers {@code QwenImageDecoder3d}): {@code dims = [base·dim_mult[-1]] ++ [base·m for m in
+ * reversed(dim_mult)]}; up block {@code i} maps {@code in_i → dims[i+1]} with {@code in_0 = dims[0]} and
+ * {@code in_i = dims[i] / 2} for {@code i > 0} (the previous block's upsampler halved its channels); every block has
+ * {@code num_res_blocks + 1} residual blocks; all but the last end in an upsampler ({@code upsample3d} where
+ * {@code reversed(temperal_downsample)[i]}, else {@code upsample2d}) mapping {@code C → C/2}. Attention appears only
+ * in the mid block ({@code attn_scales} affects the encoder only).
+ */
+public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numResBlocks, double[] attnScales,
+        boolean[] temperalDownsample, float[] latentsMean, float[] latentsStd) {
+
+    public static final String CLASS_NAME = "AutoencoderKLQwenImage";
+    /** Channels of the decoded image (diffusers {@code input_channels}, fixed to RGB here). */
+    public static final int IMAGE_CHANNELS = 3;
+
+    /** The published Qwen-Image {@code latents_mean} (also the diffusers constructor default). */
+    public static final float[] QWEN_IMAGE_LATENTS_MEAN = {-0.7571f, -0.7089f, -0.9113f, 0.1075f, -0.1745f, 0.9653f,
+        -0.1517f, 1.5508f, 0.4134f, -0.0715f, 0.5517f, -0.3632f, -0.1922f, -0.9497f, 0.2503f, -0.2921f};
+    /** The published Qwen-Image {@code latents_std} (also the diffusers constructor default). */
+    public static final float[] QWEN_IMAGE_LATENTS_STD = {2.8184f, 1.4541f, 2.3275f, 2.6558f, 1.2196f, 1.7708f,
+        2.6052f, 2.0743f, 3.2687f, 2.1526f, 2.8652f, 1.5579f, 1.6382f, 1.1253f, 2.8251f, 1.9160f};
+
+    /** The published {@code Qwen/Qwen-Image} VAE: decoder dims [384, 384, 384, 192, 96], scale factor 8. */
+    public static final QwenImageVaeConfig QWEN_IMAGE = new QwenImageVaeConfig(96, 16, new int[] {1, 2, 4, 4}, 2,
+            new double[0], new boolean[] {false, true, true}, QWEN_IMAGE_LATENTS_MEAN, QWEN_IMAGE_LATENTS_STD);
+
+    /**
+     * A small decoder with the real topology (scale factor 8, upsample3d, upsample3d, upsample2d, a shortcut in
+     * {@code up_blocks.1.resnets.0}) and the real latent statistics: dims [64, 64, 64, 32, 16], two residual blocks
+     * per up block.
+     */
+    public static final QwenImageVaeConfig TINY = new QwenImageVaeConfig(16, 16, new int[] {1, 2, 4, 4}, 1,
+            new double[0], new boolean[] {false, true, true}, QWEN_IMAGE_LATENTS_MEAN, QWEN_IMAGE_LATENTS_STD);
+
+    /** How an up block ends. */
+    public enum Upsample {
+        NONE, UPSAMPLE_2D, UPSAMPLE_3D
+    }
+
+    /**
+     * One decoder up block: {@code num_res_blocks + 1} residual blocks {@code inDim → outDim} (the first may have a
+     * shortcut), then the upsampler, if any, {@code outDim → outDim / 2} at twice the resolution.
+     */
+    public record UpBlock(int index, int inDim, int outDim, int resnets, Upsample upsample) {
+        /** Channels this block hands on. */
+        public int outputDim() {
+            return upsample == Upsample.NONE ? outDim : outDim / 2;
+        }
+    }
+
+    /** Validates the rules of spec §6 and copies the arrays; messages name the config.json keys. */
+    public QwenImageVaeConfig {
+        require(baseDim >= 1, "base_dim must be >= 1, got " + baseDim);
+        require(zDim >= 1, "z_dim must be >= 1, got " + zDim);
+        require(dimMult != null && dimMult.length >= 1, "dim_mult must be a non-empty list");
+        for (int m : dimMult) {
+            require(m >= 1, "dim_mult entries must be >= 1, got " + Arrays.toString(dimMult));
+        }
+        require(numResBlocks >= 0, "num_res_blocks must be >= 0, got " + numResBlocks);
+        require(attnScales != null, "attn_scales must be a list (may be empty)");
+        require(temperalDownsample != null && temperalDownsample.length == dimMult.length - 1,
+                "temperal_downsample must have len(dim_mult) - 1 = " + (dimMult.length - 1) + " entries (one per "
+                        + "resample), got " + (temperalDownsample == null ? "none" : temperalDownsample.length));
+        require(latentsMean != null && latentsMean.length == zDim, "latents_mean must have z_dim = " + zDim
+                + " entries, got " + (latentsMean == null ? "none" : latentsMean.length));
+        require(latentsStd != null && latentsStd.length == zDim, "latents_std must have z_dim = " + zDim
+                + " entries, got " + (latentsStd == null ? "none" : latentsStd.length));
+        for (int c = 0; c < zDim; c++) {
+            require(Float.isFinite(latentsMean[c]), "latents_mean[" + c + "] must be finite, got " + latentsMean[c]);
+            require(Float.isFinite(latentsStd[c]) && latentsStd[c] > 0,
+                    "latents_std[" + c + "] must be finite and > 0, got " + latentsStd[c]);
+        }
+        for (int i = 0; i + 1 < dimMult.length; i++) {
+            int out = baseDim * dimMult[dimMult.length - 1 - i];
+            require(out >= 2, "base_dim * dim_mult[" + (dimMult.length - 1 - i) + "] = " + out
+                    + " is upsampled to half its channels and must be >= 2");
+        }
+        dimMult = dimMult.clone();
+        attnScales = attnScales.clone();
+        temperalDownsample = temperalDownsample.clone();
+        latentsMean = latentsMean.clone();
+        latentsStd = latentsStd.clone();
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid " + CLASS_NAME + " config.json: " + message);
+        }
+    }
+
+    // ---- JSON ------------------------------------------------------------------------------------------
+
+    /**
+     * Reads {@code vae/config.json}. Absent keys take the diffusers defaults; present keys of the wrong type or
+     * violating the spec §6 rules fail with a message naming the key.
+     */
+    public static QwenImageVaeConfig fromJson(JsonNode config) {
+        require(config != null && config.isObject(), "expected a JSON object, got " + config);
+        JsonNode cls = config.get("_class_name");
+        require(cls == null || cls.isNull() || CLASS_NAME.equals(cls.asText()),
+                "_class_name is '" + (cls == null ? "" : cls.asText()) + "', expected '" + CLASS_NAME + "'");
+        QwenImageVaeConfig d = QWEN_IMAGE;
+        JsonNode inputChannels = config.get("input_channels");
+        if (inputChannels != null && !inputChannels.isNull()) {
+            require(inputChannels.canConvertToInt() && inputChannels.isIntegralNumber()
+                    && inputChannels.intValue() == IMAGE_CHANNELS,
+                    "input_channels must be " + IMAGE_CHANNELS + " (RGB), got " + inputChannels);
+        }
+        return new QwenImageVaeConfig(
+                intKey(config, "base_dim", d.baseDim),
+                intKey(config, "z_dim", d.zDim),
+                intArray(config, "dim_mult", d.dimMult),
+                intKey(config, "num_res_blocks", d.numResBlocks),
+                doubleArray(config, "attn_scales", d.attnScales),
+                boolArray(config, "temperal_downsample", d.temperalDownsample),
+                floatArray(config, "latents_mean", d.latentsMean),
+                floatArray(config, "latents_std", d.latentsStd));
+    }
+
+    /** The diffusers {@code config.json} for this VAE ({@code _class_name}, all constructor keys). */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("_class_name", CLASS_NAME);
+        o.put("base_dim", baseDim);
+        o.put("z_dim", zDim);
+        ArrayNode dm = o.putArray("dim_mult");
+        for (int m : dimMult) {
+            dm.add(m);
+        }
+        o.put("num_res_blocks", numResBlocks);
+        ArrayNode as = o.putArray("attn_scales");
+        for (double s : attnScales) {
+            as.add(s);
+        }
+        ArrayNode td = o.putArray("temperal_downsample");
+        for (boolean b : temperalDownsample) {
+            td.add(b);
+        }
+        o.put("dropout", 0.0);
+        o.put("input_channels", IMAGE_CHANNELS);
+        ArrayNode mean = o.putArray("latents_mean");
+        for (float v : latentsMean) {
+            mean.add(v);
+        }
+        ArrayNode std = o.putArray("latents_std");
+        for (float v : latentsStd) {
+            std.add(v);
+        }
+        return o;
+    }
+
+    private static JsonNode present(JsonNode config, String key) {
+        JsonNode n = config.get(key);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    private static int intKey(JsonNode config, String key, int fallback) {
+        JsonNode n = present(config, key);
+        if (n == null) {
+            return fallback;
+        }
+        require(n.isIntegralNumber() && n.canConvertToInt(), key + " must be an integer, got " + n);
+        return n.intValue();
+    }
+
+    private static JsonNode array(JsonNode config, String key, String of) {
+        JsonNode n = present(config, key);
+        if (n != null) {
+            require(n.isArray(), key + " must be a list of " + of + ", got " + n);
+        }
+        return n;
+    }
+
+    private static int[] intArray(JsonNode config, String key, int[] fallback) {
+        JsonNode n = array(config, key, "integers");
+        if (n == null) {
+            return fallback;
+        }
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            require(n.get(i).isIntegralNumber() && n.get(i).canConvertToInt(),
+                    key + " must be a list of integers, got " + n);
+            out[i] = n.get(i).intValue();
+        }
+        return out;
+    }
+
+    private static double[] doubleArray(JsonNode config, String key, double[] fallback) {
+        JsonNode n = array(config, key, "numbers");
+        if (n == null) {
+            return fallback;
+        }
+        double[] out = new double[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            require(n.get(i).isNumber(), key + " must be a list of numbers, got " + n);
+            out[i] = n.get(i).doubleValue();
+        }
+        return out;
+    }
+
+    private static float[] floatArray(JsonNode config, String key, float[] fallback) {
+        double[] d = doubleArray(config, key, null);
+        if (d == null) {
+            return fallback;
+        }
+        float[] out = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            out[i] = (float) d[i];
+        }
+        return out;
+    }
+
+    private static boolean[] boolArray(JsonNode config, String key, boolean[] fallback) {
+        JsonNode n = array(config, key, "booleans");
+        if (n == null) {
+            return fallback;
+        }
+        boolean[] out = new boolean[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            require(n.get(i).isBoolean(), key + " must be a list of booleans, got " + n);
+            out[i] = n.get(i).booleanValue();
+        }
+        return out;
+    }
+
+    // ---- derived sizes ---------------------------------------------------------------------------------
+
+    /** Pixels per latent pixel along each side: {@code 2^len(temperal_downsample)} (8 for Qwen-Image). */
+    public int scaleFactor() {
+        return 1 << temperalDownsample.length;
+    }
+
+    /**
+     * Decoder channel plan {@code [base·dim_mult[-1]] ++ [base·m for m in reversed(dim_mult)]}; {@code [384, 384,
+     * 384, 192, 96]} for Qwen-Image.
+     */
+    public int[] decoderDims() {
+        int[] dims = new int[dimMult.length + 1];
+        dims[0] = baseDim * dimMult[dimMult.length - 1];
+        for (int i = 0; i < dimMult.length; i++) {
+            dims[i + 1] = baseDim * dimMult[dimMult.length - 1 - i];
+        }
+        return dims;
+    }
+
+    /** Channels of the decoder's {@code conv_in} output, mid block and first up block input. */
+    public int decoderMidDim() {
+        return decoderDims()[0];
+    }
+
+    /** The decoder's up blocks in order, as diffusers {@code QwenImageDecoder3d} builds them. */
+    public List<UpBlock> decoderUpBlocks() {
+        int[] dims = decoderDims();
+        List<UpBlock> blocks = new ArrayList<>();
+        for (int i = 0; i < dimMult.length; i++) {
+            int in = i == 0 ? dims[0] : dims[i] / 2;
+            Upsample up = i == dimMult.length - 1 ? Upsample.NONE
+                    : temperalDownsample[temperalDownsample.length - 1 - i] ? Upsample.UPSAMPLE_3D
+                    : Upsample.UPSAMPLE_2D;
+            blocks.add(new UpBlock(i, in, dims[i + 1], numResBlocks + 1, up));
+        }
+        return Collections.unmodifiableList(blocks);
+    }
+
+    /**
+     * Every tensor of {@code post_quant_conv} and {@code decoder.*} with its stored shape, in module order (causal
+     * convs 5-D {@code [out, in, kT, kH, kW]}, 2-D convs 4-D, norm gains {@code [C,1,1,1]} or {@code [C,1,1]} in the
+     * attention block); includes {@code upsample3d}'s {@code time_conv} tensors, which single images never use.
+     */
+    public Map<String, long[]> decoderTensorShapes() {
+        Map<String, long[]> t = new LinkedHashMap<>();
+        causalConv(t, "post_quant_conv", zDim, zDim, 1);
+        int mid = decoderMidDim();
+        causalConv(t, "decoder.conv_in", zDim, mid, 3);
+        residual(t, "decoder.mid_block.resnets.0", mid, mid);
+        String a = "decoder.mid_block.attentions.0";
+        t.put(a + ".norm.gamma", new long[] {mid, 1, 1});
+        t.put(a + ".to_qkv.weight", new long[] {3L * mid, mid, 1, 1});
+        t.put(a + ".to_qkv.bias", new long[] {3L * mid});
+        t.put(a + ".proj.weight", new long[] {mid, mid, 1, 1});
+        t.put(a + ".proj.bias", new long[] {mid});
+        residual(t, "decoder.mid_block.resnets.1", mid, mid);
+        int out = mid;
+        for (UpBlock b : decoderUpBlocks()) {
+            String p = "decoder.up_blocks." + b.index();
+            for (int r = 0; r < b.resnets(); r++) {
+                residual(t, p + ".resnets." + r, r == 0 ? b.inDim() : b.outDim(), b.outDim());
+            }
+            if (b.upsample() != Upsample.NONE) {
+                String u = p + ".upsamplers.0";
+                if (b.upsample() == Upsample.UPSAMPLE_3D) {
+                    t.put(u + ".time_conv.weight", new long[] {2L * b.outDim(), b.outDim(), 3, 1, 1});
+                    t.put(u + ".time_conv.bias", new long[] {2L * b.outDim()});
+                }
+                t.put(u + ".resample.1.weight", new long[] {b.outDim() / 2, b.outDim(), 3, 3});
+                t.put(u + ".resample.1.bias", new long[] {b.outDim() / 2});
+            }
+            out = b.outputDim();
+        }
+        t.put("decoder.norm_out.gamma", new long[] {out, 1, 1, 1});
+        causalConv(t, "decoder.conv_out", out, IMAGE_CHANNELS, 3);
+        return t;
+    }
+
+    private static void causalConv(Map<String, long[]> t, String prefix, int in, int out, int k) {
+        t.put(prefix + ".weight", new long[] {out, in, k, k, k});
+        t.put(prefix + ".bias", new long[] {out});
+    }
+
+    private static void residual(Map<String, long[]> t, String prefix, int in, int out) {
+        t.put(prefix + ".norm1.gamma", new long[] {in, 1, 1, 1});
+        causalConv(t, prefix + ".conv1", in, out, 3);
+        t.put(prefix + ".norm2.gamma", new long[] {out, 1, 1, 1});
+        causalConv(t, prefix + ".conv2", out, out, 3);
+        if (in != out) {
+            causalConv(t, prefix + ".conv_shortcut", in, out, 1);
+        }
+    }
+
+    /**
+     * Writes the decoder's tensors ({@link #decoderTensorShapes()}) with deterministic random values: norm gains
+     * {@code 1 + 0.1·N(0,1)}, biases {@code 0.02·N(0,1)}, weights {@code N(0, 1/fan_in)} with {@code fan_in = in·kH·kW}
+     * (the spatial taps one frame sees), which keeps activations of order 1 through the stack.
+     */
+    public void writeRandomWeights(RandomWeights rnd) {
+        for (Map.Entry<String, long[]> e : decoderTensorShapes().entrySet()) {
+            String name = e.getKey();
+            long[] s = e.getValue();
+            if (name.endsWith(".gamma")) {
+                rnd.gain(name, s);
+            } else if (name.endsWith(".bias")) {
+                rnd.gaussian(name, 0.02, s);
+            } else {
+                long fanIn = s[1] * s[s.length - 2] * s[s.length - 1];
+                rnd.gaussian(name, 1.0 / Math.sqrt(fanIn), s);
+            }
+        }
+    }
+
+    // ---- value semantics for the array components --------------------------------------------------------
+
+    @Override
+    public int[] dimMult() {
+        return dimMult.clone();
+    }
+
+    @Override
+    public double[] attnScales() {
+        return attnScales.clone();
+    }
+
+    @Override
+    public boolean[] temperalDownsample() {
+        return temperalDownsample.clone();
+    }
+
+    @Override
+    public float[] latentsMean() {
+        return latentsMean.clone();
+    }
+
+    @Override
+    public float[] latentsStd() {
+        return latentsStd.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QwenImageVaeConfig c && baseDim == c.baseDim && zDim == c.zDim
+                && numResBlocks == c.numResBlocks && Arrays.equals(dimMult, c.dimMult)
+                && Arrays.equals(attnScales, c.attnScales) && Arrays.equals(temperalDownsample, c.temperalDownsample)
+                && Arrays.equals(latentsMean, c.latentsMean) && Arrays.equals(latentsStd, c.latentsStd);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Integer.hashCode(baseDim);
+        h = 31 * h + zDim;
+        h = 31 * h + numResBlocks;
+        h = 31 * h + Arrays.hashCode(dimMult);
+        h = 31 * h + Arrays.hashCode(attnScales);
+        h = 31 * h + Arrays.hashCode(temperalDownsample);
+        h = 31 * h + Arrays.hashCode(latentsMean);
+        return 31 * h + Arrays.hashCode(latentsStd);
+    }
+
+    @Override
+    public String toString() {
+        return CLASS_NAME + "[base_dim=" + baseDim + ", z_dim=" + zDim + ", dim_mult=" + Arrays.toString(dimMult)
+                + ", num_res_blocks=" + numResBlocks + ", attn_scales=" + Arrays.toString(attnScales)
+                + ", temperal_downsample=" + Arrays.toString(temperalDownsample) + "]";
+    }
+}
