@@ -1,6 +1,5 @@
 package dev.ditfn.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.quarkus.funqy.runtime.ApplicationException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -11,8 +10,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Turns failures into JSON errors with the right status. Funqy maps every exception to 500; this handler runs
- * first and answers {@link ApiException}s with their own status, malformed JSON with 400, and anything else with
- * 500 and a generic message (details go to the log, not to the caller).
+ * first and answers {@link ApiException}s with their own status and anything else with 500 and a generic message
+ * (details go to the log, not to the caller). Unparsable bodies never get here: Funqy answers them with 400.
  */
 @ApplicationScoped
 public class ErrorMapping {
@@ -31,10 +30,6 @@ public class ErrorMapping {
         ApiException api = find(failure, ApiException.class);
         if (api != null) {
             respond(ctx, api.status(), api.type(), api.getMessage(), api.field());
-        } else if (find(failure, JsonProcessingException.class) != null) {
-            respond(ctx, 400, "invalid_request_error",
-                    "the request body is not valid JSON for this function: "
-                            + find(failure, JsonProcessingException.class).getOriginalMessage(), null);
         } else if (failure instanceof ApplicationException || ctx.statusCode() >= 500 || ctx.statusCode() < 0) {
             LOG.error("request failed", failure);
             respond(ctx, 500, "server_error", "internal error: " + failure.getClass().getSimpleName()

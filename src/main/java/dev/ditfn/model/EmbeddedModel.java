@@ -1,6 +1,6 @@
 package dev.ditfn.model;
 
-import dev.ditfn.model.probe.ProbeSnapshot;
+import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.weights.WeightsException;
 
@@ -14,13 +14,13 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * The model served when no model directory is configured: generated once into the cache folder (so no download
- * is ever needed) and reused by later starts. Generation writes to a temporary folder and renames it, so a crash
+ * The model served when no model directory is configured: a tiny Qwen-Image snapshot generated once into the
+ * cache folder (so no download is ever needed) and reused by later starts. Generation writes to a temporary folder and renames it, so a crash
  * never leaves a half-written model behind.
  */
 public final class EmbeddedModel {
     /** Bump when the generated content changes, so stale caches are not reused. */
-    static final String NAME = "probe-tiny-v2";
+    static final String NAME = "qwen-image-tiny-v1";
     static final long SEED = 42;
 
     private EmbeddedModel() {
@@ -34,7 +34,7 @@ public final class EmbeddedModel {
         try {
             Files.createDirectories(cacheDir);
             Path tmp = Files.createTempDirectory(cacheDir, NAME + ".tmp");
-            ProbeSnapshot.write(tmp, ProbeSnapshot.TINY, DType.FLOAT32, SEED);
+            QwenImageSnapshot.write(tmp, QwenImageSnapshot.TINY, DType.FLOAT32, SEED);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {

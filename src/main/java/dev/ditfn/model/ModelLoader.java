@@ -1,18 +1,13 @@
 package dev.ditfn.model;
 
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.ditfn.config.DitConfig;
-import dev.ditfn.model.probe.ProbeSnapshot;
-import dev.ditfn.model.probe.ProbeTransformer;
-import dev.ditfn.onnx.DType;
-import dev.ditfn.runtime.ModelSession;
+import dev.ditfn.pipeline.GenerationParams;
+import dev.ditfn.pipeline.ImageCodec;
+import dev.ditfn.pipeline.QwenImagePipeline;
+import dev.ditfn.pipeline.TextToImagePipeline;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import dev.ditfn.weights.DiffusersSnapshot;
-import dev.ditfn.weights.WeightStore;
 import dev.ditfn.weights.WeightsException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -21,12 +16,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * Loads the model at startup. The device is checked synchronously (a device that cannot be initialised stops
@@ -61,55 +52,41 @@ public class ModelLoader {
 
     private void load() {
         long start = System.nanoTime();
-        String stage = "resolving the model directory";
+        String[] stage = {"resolving the model directory"};
         try {
-            state.loading(stage);
+            state.loading(stage[0]);
             Path dir = config.model().path().map(Path::of)
                     .orElseGet(() -> EmbeddedModel.ensure(Path.of(config.model().cacheDir())));
-            stage = "opening snapshot " + dir;
-            state.loading(stage);
+            stage[0] = "opening snapshot " + dir;
+            state.loading(stage[0]);
             DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
-            if (!snapshot.pipelineClass().equals(ProbeSnapshot.PIPELINE_CLASS)) {
+            if (!snapshot.pipelineClass().equals(QwenImagePipeline.CLASS_NAME)) {
                 throw new WeightsException(dir.resolve("model_index.json") + " names pipeline "
                         + snapshot.pipelineClass() + ", which this version does not serve (supported: "
-                        + ProbeSnapshot.PIPELINE_CLASS + ")");
+                        + QwenImagePipeline.CLASS_NAME + ")");
             }
-            ProbeTransformer arch = ProbeTransformer.fromConfig(snapshot.config("transformer"));
-            WeightStore weights = snapshot.weights("transformer");
-            stage = "building the transformer session";
-            state.loading(stage);
-            ModelSession session = runtime.createSession(arch.build(runtime.device().target(), weights), weights);
-            stage = "warm-up run";
-            state.loading(stage);
-            warmUp(session, arch);
+            TextToImagePipeline pipeline = QwenImagePipeline.load(snapshot, runtime, s -> {
+                stage[0] = "loading the " + s;
+                state.loading(stage[0]);
+            });
+            stage[0] = "warm-up run";
+            state.loading(stage[0]);
+            warmUp(pipeline);
             LoadedModel model = new LoadedModel(dir.getFileName().toString(), dir, snapshot.pipelineClass(),
-                    runtime.device(), weights.names().size(), weights.byteSize(),
-                    Duration.ofNanos(System.nanoTime() - start), session);
+                    runtime.device(), pipeline.tensorCount(), pipeline.weightBytes(),
+                    Duration.ofNanos(System.nanoTime() - start), pipeline);
             state.ready(model);
             LOG.infof("model %s loaded in %d ms: %d tensors, %.1f MB, device %s", model.id(),
                     model.loadTime().toMillis(), model.tensors(), model.weightBytes() / 1e6, model.device().active());
-        } catch (RuntimeException | OrtException | Error e) {
-            LOG.errorf(e, "model loading failed while %s", stage);
-            state.failed(stage, e);
+        } catch (RuntimeException | Error e) {
+            LOG.errorf(e, "model loading failed while %s", stage[0]);
+            state.failed(stage[0], e);
         }
     }
 
-    /** One forward on zeros: proves the session runs and gives finite numbers before traffic arrives. */
-    private void warmUp(ModelSession session, ProbeTransformer arch) throws OrtException {
-        int tokens = 4;
-        long[] shape = {1, tokens, arch.inChannels()};
-        DType act = runtime.device().target().activationType();
-        ByteBuffer zeros = ByteBuffer.allocateDirect(tokens * arch.inChannels() * act.byteSize())
-                .order(ByteOrder.nativeOrder());
-        OnnxJavaType type = act == DType.FLOAT32 ? OnnxJavaType.FLOAT : OnnxJavaType.FLOAT16;
-        try (OnnxTensor x = OnnxTensor.createTensor(runtime.env(), zeros, shape, type);
-                OrtSession.Result r = session.run(Map.of("hidden_states", x))) {
-            FloatBuffer out = ((OnnxTensor) r.get(0)).getFloatBuffer();
-            while (out.hasRemaining()) {
-                if (!Float.isFinite(out.get())) {
-                    throw new IllegalStateException("warm-up forward produced a non-finite value");
-                }
-            }
-        }
+    /** One smallest, single-step generation: proves every component runs before traffic arrives. */
+    private static void warmUp(TextToImagePipeline pipeline) {
+        int side = pipeline.sizeMultiple();
+        pipeline.generate(new GenerationParams("warm-up", null, side, side, 1, 1f, 0, 1, ImageCodec.Format.png));
     }
 }

@@ -3,16 +3,12 @@ package dev.ditfn.bench;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import dev.ditfn.config.Device;
-import dev.ditfn.model.probe.ProbeSnapshot;
-import dev.ditfn.model.probe.ProbeTransformer;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Value;
-import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.ModelSession;
-import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.testing.CpuRuntime;
 import dev.ditfn.weights.WeightStore;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -24,7 +20,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Runtime figures, not tests: ORT call overhead from Java and the memory effect of loading ~200 MB of mapped
@@ -34,9 +29,7 @@ import java.util.Optional;
  */
 @Tag("measure")
 class RuntimeMeasurements {
-    private static final OrtEnvironment ENV = OrtRuntime.environment(0, 1);
-    private static final ExecutionProviders CPU = new ExecutionProviders(ENV,
-            new ExecutionProviders.Settings(Device.cpu, 0, false, Map.of(), Optional.empty(), "", Map.of()));
+    private static final OrtEnvironment ENV = CpuRuntime.shared().env();
     private final StringBuilder report = new StringBuilder();
 
     @Test
@@ -54,7 +47,7 @@ class RuntimeMeasurements {
         GraphBuilder g = new GraphBuilder("overhead", GraphTarget.CPU_FP32, null);
         Value x = g.input("x", DType.FLOAT32, 1);
         g.output(g.add(x, g.scalar(1f)), "y", DType.FLOAT32, 1);
-        try (ModelSession s = new OrtRuntime(ENV, CPU, true).createSession(g, emptyStore());
+        try (ModelSession s = CpuRuntime.shared().createSession(g, emptyStore());
                 OnnxTensor in = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(new float[] {1f}), new long[] {1})) {
             Map<String, OnnxTensor> inputs = Map.of("x", in);
             for (int i = 0; i < 20_000; i++) {
@@ -103,7 +96,7 @@ class RuntimeMeasurements {
             Mem mapped = Mem.now();
             line("after opening + mapping every tensor: %s", mapped.minus(base));
             long t0 = System.nanoTime();
-            try (ModelSession s = new OrtRuntime(ENV, CPU, prepack).createSession(arch.build(GraphTarget.CPU_FP32, weights),
+            try (ModelSession s = CpuRuntime.create(prepack).createSession(arch.build(GraphTarget.CPU_FP32, weights),
                     weights)) {
                 double sessionMs = (System.nanoTime() - t0) / 1e6;
                 Mem session = Mem.now();

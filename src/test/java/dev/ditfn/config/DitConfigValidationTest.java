@@ -31,8 +31,12 @@ class DitConfigValidationTest {
             .messageInterpolator(new ParameterMessageInterpolator()).buildValidatorFactory().getValidator();
 
     private static DitConfig load(Map<String, String> properties) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors().addDefaultSources()
+        // Only these properties (and user.home for the cache-dir default): no system properties or environment,
+        // which other tests in this JVM may have changed.
+        SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors()
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
+                .withSources(new PropertiesConfigSource(Map.of("user.home", System.getProperty("user.home")),
+                        "user-home", 100))
                 .withMapping(DitConfig.class).withValidator((BeanValidationConfigValidator) () -> VALIDATOR)
                 .build();
         return config.getConfigMapping(DitConfig.class);

@@ -8,7 +8,7 @@ import java.util.function.Predicate;
 import static io.restassured.RestAssured.given;
 
 /** Polls a health endpoint until its body satisfies a condition (model loading runs in the background). */
-final class HealthPolling {
+public final class HealthPolling {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
     private HealthPolling() {
@@ -26,6 +26,14 @@ final class HealthPolling {
         }
         throw new AssertionError("health at " + path + " did not reach the expected state within " + LIMIT
                 + "; last answer: " + (last == null ? "none" : last.prettify()));
+    }
+
+    /** Waits until the model has finished loading and asserts it loaded. */
+    public static void awaitReady() throws InterruptedException {
+        JsonPath ready = awaitHealth("/q/health/ready", h -> !stateIs(h, "loading"));
+        if (!"UP".equals(ready.getString("status"))) {
+            throw new AssertionError("the model did not load: " + ready.prettify());
+        }
     }
 
     static boolean stateIs(JsonPath health, String state) {

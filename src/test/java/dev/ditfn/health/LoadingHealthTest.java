@@ -1,10 +1,11 @@
 package dev.ditfn.health;
 
-import dev.ditfn.model.probe.ProbeSnapshot;
+import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,7 @@ import java.util.Map;
 import static dev.ditfn.health.HealthPolling.awaitHealth;
 import static dev.ditfn.health.HealthPolling.stateIs;
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,20 +34,37 @@ class LoadingHealthTest {
     public static class BlockedModel implements QuarkusTestProfile {
         static final Path DIR = Path.of("target", "test-models", "blocked").toAbsolutePath();
         static final Path INDEX = DIR.resolve("model_index.json");
+        static final Path SAVED_INDEX = DIR.resolve("model_index.json.saved");
+        private static final java.util.concurrent.atomic.AtomicBoolean PREPARED =
+                new java.util.concurrent.atomic.AtomicBoolean();
+
+        private static void deleteTree(Path dir) {
+            if (!Files.exists(dir)) {
+                return;
+            }
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
 
         @Override
         public Map<String, String> getConfigOverrides() {
-            // Quarkus asks for the overrides more than once; the pipe must be made only once.
-            if (!Files.exists(INDEX) || Files.isRegularFile(INDEX)) {
+            // Quarkus asks for the overrides more than once; the pipe must be made once per run.
+            if (PREPARED.compareAndSet(false, true)) {
                 makeModelWithBlockingIndex();
             }
             return Map.of("dit.model.path", DIR.toString(), "dit.device", "cuda", "dit.fallback-to-cpu", "true");
         }
 
         private static void makeModelWithBlockingIndex() {
-            ProbeSnapshot.write(DIR, ProbeSnapshot.TINY, DType.FLOAT32, 3);
+            deleteTree(DIR);
+            QwenImageSnapshot.write(DIR, QwenImageSnapshot.TINY, DType.FLOAT32, 3);
             try {
-                Files.delete(INDEX);
+                Files.move(INDEX, SAVED_INDEX, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 Process mkfifo = new ProcessBuilder("mkfifo", INDEX.toString()).inheritIO().start();
                 if (mkfifo.waitFor() != 0) {
                     throw new IllegalStateException("mkfifo failed");
@@ -68,10 +87,11 @@ class LoadingHealthTest {
         assertFallbackReported(loading);
         given().get("/q/health/ready").then().statusCode(503);
         given().get("/q/health/live").then().statusCode(200);
+        given().contentType(ContentType.JSON).body("{\"prompt\":\"too early\"}").post("/generate").then()
+                .statusCode(503).body("error.message", containsString("still loading"));
 
         // Unblock the loader: it is waiting to read the pipe.
-        Files.writeString(BlockedModel.INDEX, "{\"_class_name\":\"" + ProbeSnapshot.PIPELINE_CLASS
-                + "\",\"transformer\":[\"dit-fn\",\"DitFnProbeTransformer\"]}");
+        Files.write(BlockedModel.INDEX, Files.readAllBytes(BlockedModel.SAVED_INDEX));
 
         JsonPath ready = awaitHealth("/q/health/ready", h -> !stateIs(h, "loading"));
         assertEquals("UP", ready.getString("status"), ready.prettify());

@@ -10,10 +10,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.config.Device;
-import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.testing.CpuRuntime;
 import dev.ditfn.weights.SafetensorsWriter;
 import dev.ditfn.weights.WeightStore;
 
@@ -26,7 +25,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -41,7 +39,6 @@ final class GraphHarness implements AutoCloseable {
     /** fp32 graph vs. double-precision reference: absolute + relative tolerance. */
     static final double FP32_TOL = 1e-5;
 
-    private static OrtRuntime runtime;
 
     private final Path dir;
     private final SafetensorsWriter writer = new SafetensorsWriter();
@@ -54,18 +51,12 @@ final class GraphHarness implements AutoCloseable {
     }
 
     /** The process-wide ORT environment (CPU only). */
-    static synchronized OrtEnvironment env() {
-        runtime();
-        return runtime.env();
+    static OrtEnvironment env() {
+        return runtime().env();
     }
 
-    private static synchronized OrtRuntime runtime() {
-        if (runtime == null) {
-            OrtEnvironment env = OrtRuntime.environment(0, 1);
-            runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0,
-                    false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
-        }
-        return runtime;
+    private static OrtRuntime runtime() {
+        return CpuRuntime.shared();
     }
 
     // ---- weights and graph -----------------------------------------------------------------------------

@@ -9,15 +9,14 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.config.Device;
 import dev.ditfn.model.RandomWeights;
 import dev.ditfn.model.TransformerSegment;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
-import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.testing.CpuRuntime;
 import dev.ditfn.weights.SafetensorsWriter;
 import dev.ditfn.weights.WeightStore;
 
@@ -26,7 +25,6 @@ import java.nio.ShortBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 
 /**
@@ -35,7 +33,6 @@ import java.util.Random;
  * Also the error-measuring assertion the tests share.
  */
 final class QwenTestModel implements AutoCloseable {
-    private static OrtRuntime runtime;
 
     final QwenImageTransformerConfig config;
     final WeightStore store;
@@ -50,13 +47,8 @@ final class QwenTestModel implements AutoCloseable {
         this.transformer = new QwenImageTransformer(config);
     }
 
-    private static synchronized OrtRuntime runtime() {
-        if (runtime == null) {
-            OrtEnvironment env = OrtRuntime.environment(0, 1);
-            runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0,
-                    false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
-        }
-        return runtime;
+    static OrtRuntime runtime() {
+        return CpuRuntime.shared();
     }
 
     /** A float tensor (sent as fp32, or as the graph's activation type when {@code activation}). */

@@ -9,15 +9,14 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.config.Device;
 import dev.ditfn.model.RandomWeights;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.TensorSpec;
-import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.testing.CpuRuntime;
 import dev.ditfn.weights.SafetensorsWriter;
 import dev.ditfn.weights.WeightStore;
 
@@ -29,7 +28,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import java.util.function.Consumer;
 
@@ -39,7 +37,6 @@ import java.util.function.Consumer;
  * doubles for {@link QwenImageVaeReference}.
  */
 final class VaeGraphRunner implements AutoCloseable {
-    private static OrtRuntime runtime;
 
     private final WeightStore store;
 
@@ -59,13 +56,8 @@ final class VaeGraphRunner implements AutoCloseable {
         return new GraphBuilder("t", target, store);
     }
 
-    private static synchronized OrtRuntime runtime() {
-        if (runtime == null) {
-            OrtEnvironment env = OrtRuntime.environment(0, 1);
-            runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0,
-                    false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
-        }
-        return runtime;
+    private static OrtRuntime runtime() {
+        return CpuRuntime.shared();
     }
 
     /** Runs {@code g} with the single input {@code name} and returns its single output, checking its shape. */

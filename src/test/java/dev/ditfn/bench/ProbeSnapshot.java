@@ -1,4 +1,4 @@
-package dev.ditfn.model.probe;
+package dev.ditfn.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,8 +18,6 @@ import java.nio.file.Path;
 public final class ProbeSnapshot {
     public static final String PIPELINE_CLASS = "DitFnProbePipeline";
 
-    /** The embedded default: loads in well under a second. */
-    public static final ProbeTransformer TINY = new ProbeTransformer(16, 64, 4, 2);
     /** About 200 MB of fp32 weights, for load and memory measurements. */
     public static final ProbeTransformer LARGE = new ProbeTransformer(64, 1024, 8, 4);
 

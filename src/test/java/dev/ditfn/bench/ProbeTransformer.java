@@ -1,4 +1,4 @@
-package dev.ditfn.model.probe;
+package dev.ditfn.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ditfn.onnx.DType;
@@ -9,9 +9,9 @@ import dev.ditfn.onnx.Value;
 import dev.ditfn.onnx.WeightCatalog;
 
 /**
- * A small pre-norm transformer over a token sequence - input projection, {@code num_layers} blocks of
- * RMSNorm + self-attention and RMSNorm + GELU MLP with residuals, output projection - used to check the whole
- * load path (snapshot, mapped weights, graph, session, device) until the real pipelines take over.
+ * A plain pre-norm transformer over a token sequence - input projection, {@code num_layers} blocks of
+ * RMSNorm + self-attention and RMSNorm + GELU MLP with residuals, output projection - whose size is easy to dial,
+ * for runtime measurements (load, memory, call overhead).
  * Input {@code hidden_states [B, S, in_channels]}, output {@code sample [B, S, in_channels]}.
  */
 public record ProbeTransformer(int inChannels, int width, int heads, int layers) {

@@ -1,0 +1,42 @@
+package dev.ditfn.function;
+
+import dev.ditfn.api.NotReadyException;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.model.LoadedModel;
+import dev.ditfn.model.ModelState;
+import dev.ditfn.pipeline.GenerationParams;
+import dev.ditfn.pipeline.GenerationResult;
+import io.quarkus.funqy.Funq;
+import jakarta.inject.Inject;
+
+import java.util.Base64;
+import java.util.List;
+
+/** The {@code generate} function: text to image with the loaded model. */
+public class GenerateFunction {
+    @Inject
+    ModelState state;
+    @Inject
+    DitConfig config;
+
+    @Funq
+    public GenerateResponse generate(GenerateRequest request) {
+        LoadedModel model = readyModel();
+        GenerationParams p = new RequestValidator(config.generate(), model.pipeline().sizeMultiple()).validate(request);
+        GenerationResult result = model.pipeline().generate(p);
+        List<GenerateResponse.Image> images = result.images().stream()
+                .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
+                .toList();
+        return new GenerateResponse(System.currentTimeMillis() / 1000, model.id(), images, p.format().name(),
+                p.width() + "x" + p.height(), p.asMap(), result.timingsMs());
+    }
+
+    private LoadedModel readyModel() {
+        ModelState.Status s = state.status();
+        return switch (s.phase()) {
+            case READY -> s.model();
+            case LOADING -> throw new NotReadyException("the model is still loading (" + s.stage() + "); retry shortly");
+            case FAILED -> throw new NotReadyException("the model failed to load: " + s.error());
+        };
+    }
+}
