@@ -13,7 +13,7 @@ package dev.ditfn.model;
  *   <li>a segment without epilogue outputs {@code img_out}, {@code txt_out} (and {@code temb_out} when it has the
  *       prologue); with the epilogue it outputs {@code velocity};</li>
  *   <li>{@code modulatedInput}: also output {@code modulated_input}, block {@code from}'s modulated image input
- *       (TeaCache's probe).</li>
+ *       (TeaCache's probe); with no blocks in the segment it is computed without running block {@code from}.</li>
  * </ul>
  */
 public record TransformerSegment(int from, int to, boolean prologue, boolean epilogue, boolean modulatedInput) {
@@ -21,9 +21,6 @@ public record TransformerSegment(int from, int to, boolean prologue, boolean epi
     public TransformerSegment {
         if (from < 0 || to < from) {
             throw new IllegalArgumentException("invalid block range [" + from + ", " + to + ")");
-        }
-        if (modulatedInput && from == to) {
-            throw new IllegalArgumentException("modulated_input needs at least one block in the segment");
         }
     }
 

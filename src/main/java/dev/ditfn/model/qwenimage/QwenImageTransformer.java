@@ -70,7 +70,7 @@ public final class QwenImageTransformer {
 
     /** Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read. */
     public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
-        if (segment.to() > config.numLayers()) {
+        if (segment.to() > config.numLayers() || segment.modulatedInput() && segment.from() >= config.numLayers()) {
             throw new IllegalArgumentException("segment " + segment + " exceeds the model's " + config.numLayers()
                     + " blocks (num_layers)");
         }
@@ -138,11 +138,14 @@ public final class QwenImageTransformer {
             if (segment.blocks() > 0) {
                 textLength = g.slice(g.shape(txt), 0, 1, 2);
             }
-            if (segment.blocks() > 0 || segment.epilogue()) {
+            if (segment.blocks() > 0 || segment.epilogue() || segment.modulatedInput()) {
                 siluTemb = g.silu(temb);
             }
 
-            Value modulated = null;
+            // With no block to run, the modulated input of block `from` is computed on its own (TeaCache's probe
+            // before deciding whether to run the blocks at all).
+            Value modulated = segment.modulatedInput() && segment.blocks() == 0
+                    ? modulatedImageInput(segment.from(), img) : null;
             for (int i = segment.from(); i < segment.to(); i++) {
                 Value[] out = block(i, img, txt);
                 img = out[0];
@@ -232,6 +235,12 @@ public final class QwenImageTransformer {
                 img = g.clip(img, -FP16_MAX, FP16_MAX);
             }
             return new Value[] {img, txt, imgIn};
+        }
+
+        /** Block {@code i}'s {@code LayerNorm(img)·(1 + scale1) + shift1}, without running the block. */
+        private Value modulatedImageInput(int i, Value img) {
+            Value[] imgMod = modulation("transformer_blocks." + i + ".img_mod.1", 6);
+            return modulate(nn.layerNorm(img, d, null, null, EPS), imgMod[0], imgMod[1]);
         }
 
         /** {@code Linear(SiLU(temb))} cut into {@code chunks} pieces of D, each {@code [B, 1, D]}. */

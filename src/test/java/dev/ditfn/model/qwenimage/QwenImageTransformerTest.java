@@ -223,6 +223,13 @@ class QwenImageTransformerTest {
         QwenImageReference.BlockOut b1 = ref.block(1, QwenTestModel.d(f(b0.img())), QwenTestModel.d(f(b0.txt())),
                 QwenTestModel.d(f(s.temb())), 1, H2, W2, L);
         assertClose(b1.modulatedImg(), mid.get(MODULATED_INPUT), FP32_TOL, "(f) modulated_input of block 1");
+
+        // TeaCache's probe: the prologue alone, with block 0's modulated input computed without running block 0
+        Map<String, float[]> probe = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
+                true)), prologueInputs(x, e, sigma, 1));
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, MODULATED_INPUT), probe.keySet());
+        assertClose(b0.modulatedImg(), probe.get(MODULATED_INPUT), FP32_TOL, "(f) probe-only modulated_input");
+        assertClose(s.img(), probe.get(IMG_OUT), FP32_TOL, "(f) probe passes the image stream through");
     }
 
     // ---- graph interface -------------------------------------------------------------------------------
