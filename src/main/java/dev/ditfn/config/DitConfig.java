@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -52,6 +53,85 @@ public interface DitConfig {
     Model model();
 
     Generate generate();
+
+    Cache cache();
+
+    /**
+     * Step-cache defaults for every request (a request may override any of them under {@code "cache"}). Key names
+     * and defaults are vLLM-Omni's, so configurations port over.
+     */
+    interface Cache {
+        /** none, tea_cache or cache_dit. */
+        @WithDefault("none")
+        String backend();
+
+        @WithName("rel_l1_thresh")
+        @WithDefault("0.2")
+        double relL1Thresh();
+
+        /** TeaCache's rescale polynomial, 5 numbers, highest degree first; absent = Qwen-Image's. */
+        Optional<List<Double>> coefficients();
+
+        @WithName("force_last_step")
+        @WithDefault("false")
+        boolean forceLastStep();
+
+        @WithName("Fn_compute_blocks")
+        @WithDefault("1")
+        int fnComputeBlocks();
+
+        @WithName("Bn_compute_blocks")
+        @WithDefault("0")
+        int bnComputeBlocks();
+
+        @WithName("max_warmup_steps")
+        @WithDefault("4")
+        int maxWarmupSteps();
+
+        @WithName("warmup_interval")
+        @WithDefault("1")
+        int warmupInterval();
+
+        @WithName("max_cached_steps")
+        @WithDefault("-1")
+        int maxCachedSteps();
+
+        @WithName("max_continuous_cached_steps")
+        @WithDefault("3")
+        int maxContinuousCachedSteps();
+
+        @WithName("residual_diff_threshold")
+        @WithDefault("0.24")
+        double residualDiffThreshold();
+
+        @WithName("max_accumulated_residual_diff_threshold")
+        Optional<Double> maxAccumulatedResidualDiffThreshold();
+
+        @WithName("enable_taylorseer")
+        @WithDefault("false")
+        boolean enableTaylorseer();
+
+        @WithName("taylorseer_order")
+        @WithDefault("1")
+        int taylorseerOrder();
+
+        /** none, slow, medium, fast, ultra, or custom (then scm_steps_mask). */
+        @WithName("scm_steps_mask_policy")
+        @WithDefault("none")
+        String scmStepsMaskPolicy();
+
+        @WithName("scm_steps_policy")
+        @WithDefault("dynamic")
+        String scmStepsPolicy();
+
+        @WithName("scm_steps_mask")
+        Optional<List<Integer>> scmStepsMask();
+
+        /** Reset DBCache's continuous-cached counter on every compute (upstream resets it only when the limit trips). */
+        @WithName("clean_continuous_counter")
+        @WithDefault("false")
+        boolean cleanContinuousCounter();
+    }
 
     /** Limits and defaults of the {@code generate} function. */
     interface Generate {

@@ -22,13 +22,14 @@ public class GenerateFunction {
     @Funq
     public GenerateResponse generate(GenerateRequest request) {
         LoadedModel model = readyModel();
-        GenerationParams p = new RequestValidator(config.generate(), model.pipeline().sizeMultiple()).validate(request);
+        GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
+                model.pipeline().transformerBlocks()).validate(request);
         GenerationResult result = model.pipeline().generate(p);
         List<GenerateResponse.Image> images = result.images().stream()
                 .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
                 .toList();
         return new GenerateResponse(System.currentTimeMillis() / 1000, model.id(), images, p.format().name(),
-                p.width() + "x" + p.height(), p.asMap(), result.timingsMs());
+                p.width() + "x" + p.height(), p.asMap(), result.timingsMs(), result.cache());
     }
 
     private LoadedModel readyModel() {

@@ -13,7 +13,8 @@ public record GenerateResponse(
         @JsonProperty("output_format") String outputFormat,
         String size,
         Map<String, Object> parameters,
-        @JsonProperty("timings_ms") Map<String, Double> timingsMs) {
+        @JsonProperty("timings_ms") Map<String, Double> timingsMs,
+        Map<String, Object> cache) {
 
     /** One image and the seed it was generated from. */
     public record Image(@JsonProperty("b64_json") String b64Json, long seed) {

@@ -1,10 +1,13 @@
 package dev.ditfn.function;
 
 import dev.ditfn.api.InvalidRequestException;
+import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.pipeline.GenerationParams;
 import dev.ditfn.pipeline.ImageCodec;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,12 +17,19 @@ final class RequestValidator {
     private static final Pattern SIZE = Pattern.compile("(\\d{1,5})x(\\d{1,5})");
 
     private final DitConfig.Generate limits;
+    private final DitConfig.Cache cacheDefaults;
     private final int sizeMultiple;
+    private final int blocks;
 
-    /** @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor) */
-    RequestValidator(DitConfig.Generate limits, int sizeMultiple) {
-        this.limits = limits;
+    /**
+     * @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor)
+     * @param blocks       the transformer's block count (cache settings are checked against it)
+     */
+    RequestValidator(DitConfig config, int sizeMultiple, int blocks) {
+        this.limits = config.generate();
+        this.cacheDefaults = config.cache();
         this.sizeMultiple = sizeMultiple;
+        this.blocks = blocks;
     }
 
     GenerationParams validate(GenerateRequest r) {
@@ -58,7 +68,22 @@ final class RequestValidator {
         if (seed < 0) {
             throw new InvalidRequestException("seed", "must be non-negative, was " + seed);
         }
-        return new GenerationParams(prompt, r.negativePrompt(), wh[0], wh[1], steps, (float) scale, seed, n, format);
+        Map<String, Object> overrides = r.cache() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(r.cache());
+        Object trace = overrides.remove("trace");
+        if (trace != null && !(trace instanceof Boolean)) {
+            throw new InvalidRequestException("cache.trace", "must be true or false, was " + trace);
+        }
+        Map<String, Object> base = CacheSettings.defaults(cacheDefaults);
+        CacheSettings cache;
+        try {
+            cache = CacheSettings.resolve(base, overrides, blocks, steps);
+        } catch (CacheSettings.InvalidSettingException e) {
+            throw new InvalidRequestException("cache." + e.key(), e.getMessage());
+        }
+        Map<String, Object> merged = new LinkedHashMap<>(base);
+        merged.putAll(overrides);
+        return new GenerationParams(prompt, r.negativePrompt(), wh[0], wh[1], steps, (float) scale, seed, n, format,
+                cache, cache.effective(merged), Boolean.TRUE.equals(trace));
     }
 
     private void checkLength(String field, String text) {

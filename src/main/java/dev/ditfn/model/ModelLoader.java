@@ -1,5 +1,6 @@
 package dev.ditfn.model;
 
+import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.pipeline.GenerationParams;
 import dev.ditfn.pipeline.ImageCodec;
@@ -35,6 +36,11 @@ public class ModelLoader {
     ModelState state;
 
     void onStart(@Observes StartupEvent event) {
+        try {
+            CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), Integer.MAX_VALUE / 2);
+        } catch (CacheSettings.InvalidSettingException e) {
+            throw new IllegalArgumentException("invalid configuration dit.cache." + e.key() + ": " + e.getMessage(), e);
+        }
         ResolvedDevice device = runtime.device();
         LOG.infof("device: %s%s", device.active(),
                 device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
@@ -69,6 +75,15 @@ public class ModelLoader {
                 stage[0] = "loading the " + s;
                 state.loading(stage[0]);
             });
+            stage[0] = "checking the cache configuration against the model";
+            state.loading(stage[0]);
+            try {
+                CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), pipeline.transformerBlocks());
+            } catch (CacheSettings.InvalidSettingException e) {
+                pipeline.close();
+                throw new IllegalArgumentException("dit.cache." + e.key() + " does not fit this model: "
+                        + e.getMessage(), e);
+            }
             stage[0] = "warm-up run";
             state.loading(stage[0]);
             warmUp(pipeline);
@@ -87,6 +102,6 @@ public class ModelLoader {
     /** One smallest, single-step generation: proves every component runs before traffic arrives. */
     private static void warmUp(TextToImagePipeline pipeline) {
         int side = pipeline.sizeMultiple();
-        pipeline.generate(new GenerationParams("warm-up", null, side, side, 1, 1f, 0, 1, ImageCodec.Format.png));
+        pipeline.generate(GenerationParams.uncached("warm-up", null, side, side, 1, 1f, 0, 1, ImageCodec.Format.png));
     }
 }

@@ -5,6 +5,9 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ditfn.cache.Branch;
+import dev.ditfn.cache.CacheStats;
+import dev.ditfn.model.qwenimage.QwenImageCachedTransformer;
 import dev.ditfn.model.qwenimage.QwenImageTransformerConfig;
 import dev.ditfn.model.qwenimage.QwenImageTransformerRunner;
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig;
@@ -38,6 +41,7 @@ import java.util.function.Consumer;
 public final class QwenImagePipeline implements TextToImagePipeline {
     public static final String CLASS_NAME = "QwenImagePipeline";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(QwenImagePipeline.class);
 
     /** Prompt embeddings {@code [length, hidden]}. */
     private record PromptEmbeds(float[] values, int length) {
@@ -137,6 +141,11 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     }
 
     @Override
+    public int transformerBlocks() {
+        return transformer.blocks();
+    }
+
+    @Override
     public int tensorCount() {
         return stores.stream().mapToInt(w -> w.names().size()).sum();
     }
@@ -157,15 +166,45 @@ public final class QwenImagePipeline implements TextToImagePipeline {
             PromptEmbeds uncond = p.cfg()
                     ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
         List<GenerationResult.Image> images = new ArrayList<>();
+        List<CacheStats> stats = new ArrayList<>();
         for (int i = 0; i < p.images(); i++) {
             long seed = p.seed() + i;
-            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond));
+            // Cache state is per image and branch, fresh each time: nothing survives into another image or request.
+            var cached = new QwenImageCachedTransformer(transformer, p.cache(), p.steps());
+            stats.add(cached.stats());
+            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cached));
             // Each image's metadata reproduces it alone: its own seed, n = 1.
             String parameters = parametersJson(p.single(i));
             byte[] encoded = time.run("decode", () -> decode(latents, p, parameters));
             images.add(new GenerationResult.Image(encoded, seed));
         }
-        return new GenerationResult(images, time.totals());
+        Map<String, Object> cacheReport = cacheReport(p, stats);
+        LOG.infof("generate %dx%d, %d steps, cfg %s, cache %s: %s", p.width(), p.height(), p.steps(), p.cfg(),
+                p.cache().backend(), stats.stream().map(CacheStats::summary).toList());
+        return new GenerationResult(images, time.totals(), cacheReport);
+    }
+
+    /** The response's {@code cache} object: settings, then what happened (per image when there are several). */
+    private static Map<String, Object> cacheReport(GenerationParams p, List<CacheStats> stats) {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("backend", p.cache().backend());
+        report.put("config", p.cacheConfig());
+        if (stats.size() == 1) {
+            report.putAll(stats.get(0).toMap(p.trace()));
+        } else {
+            long run = stats.stream().mapToLong(CacheStats::blocksRun).sum();
+            long all = stats.stream().mapToLong(CacheStats::blocksUncached).sum();
+            report.put("blocks_computed_fraction", (double) run / all);
+            List<Map<String, Object>> perImage = new ArrayList<>();
+            for (int i = 0; i < stats.size(); i++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("seed", p.seed() + i);
+                m.putAll(stats.get(i).toMap(p.trace()));
+                perImage.add(m);
+            }
+            report.put("images", perImage);
+        }
+        return report;
     }
 
     private static String parametersJson(GenerationParams p) {
@@ -198,7 +237,8 @@ public final class QwenImagePipeline implements TextToImagePipeline {
         }
     }
 
-    private float[] denoise(GenerationParams p, long seed, PromptEmbeds cond, PromptEmbeds uncond) {
+    private float[] denoise(GenerationParams p, long seed, PromptEmbeds cond, PromptEmbeds uncond,
+            QwenImageCachedTransformer cached) {
         int channels = vaeConfig.zDim();
         int lh = p.height() / vaeConfig.scaleFactor();
         int lw = p.width() / vaeConfig.scaleFactor();
@@ -211,9 +251,10 @@ public final class QwenImagePipeline implements TextToImagePipeline {
             for (int i = 0; i < p.steps(); i++) {
                 // The pipeline feeds t = 1000·sigma cast to the latents' dtype, and the model divides by 1000.
                 float sigma = (sigmas[i] * 1000f) / 1000f;
-                float[] v = transformer.forward(x, sigma, c);
+                float[] v = cached.forward(Branch.cond, i, sigma, x, c);
                 if (u != null) {
-                    v = TrueCfg.combine(v, transformer.forward(x, sigma, u), p.trueCfgScale(), 4 * channels);
+                    v = TrueCfg.combine(v, cached.forward(Branch.uncond, i, sigma, x, u), p.trueCfgScale(),
+                            4 * channels);
                 }
                 FlowMatchEulerScheduler.step(x, v, sigmas[i], sigmas[i + 1]);
             }

@@ -8,6 +8,9 @@ public interface TextToImagePipeline extends AutoCloseable {
 
     GenerationResult generate(GenerationParams params);
 
+    /** Blocks of the denoising transformer (step-cache settings are checked against it). */
+    int transformerBlocks();
+
     /** Weight tensors loaded, over all components. */
     int tensorCount();
 

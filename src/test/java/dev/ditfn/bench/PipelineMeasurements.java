@@ -58,7 +58,7 @@ class PipelineMeasurements {
     }
 
     private void stageTimings(QwenImageSnapshot.Preset preset, QwenImagePipeline pipeline) {
-        GenerationParams params = new GenerationParams("a watercolor fox in a snowy forest", " ", SIDE, SIDE, STEPS,
+        GenerationParams params = GenerationParams.uncached("a watercolor fox in a snowy forest", " ", SIDE, SIDE, STEPS,
                 4f, 1, 1, ImageCodec.Format.png);
         // Warm-up; it also fills the prompt cache as a serving process would, so later runs hit it.
         double uncachedTextMs = pipeline.generate(params).timingsMs().get("text_encode");

@@ -1,13 +1,7 @@
 package dev.ditfn.config;
 
 import io.smallrye.config.ConfigValidationException;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
-import io.smallrye.config.validator.BeanValidationConfigValidator;
-import jakarta.validation.Validation;
-import jakarta.validation.Validator;
-import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
+import dev.ditfn.testing.TestConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,19 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The config mapping's validation, exercised with SmallRye Config directly (no application boot). */
 class DitConfigValidationTest {
-    private static final Validator VALIDATOR = Validation.byDefaultProvider().configure()
-            .messageInterpolator(new ParameterMessageInterpolator()).buildValidatorFactory().getValidator();
-
     private static DitConfig load(Map<String, String> properties) {
-        // Only these properties (and user.home for the cache-dir default): no system properties or environment,
-        // which other tests in this JVM may have changed.
-        SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors()
-                .withSources(new PropertiesConfigSource(properties, "test", 500))
-                .withSources(new PropertiesConfigSource(Map.of("user.home", System.getProperty("user.home")),
-                        "user-home", 100))
-                .withMapping(DitConfig.class).withValidator((BeanValidationConfigValidator) () -> VALIDATOR)
-                .build();
-        return config.getConfigMapping(DitConfig.class);
+        return TestConfig.load(properties);
     }
 
     @Test

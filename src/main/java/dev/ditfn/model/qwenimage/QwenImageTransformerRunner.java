@@ -129,6 +129,47 @@ public final class QwenImageTransformerRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one segment on host arrays: {@code latents} and {@code sigma} feed a prologue, {@code state} holds
+     * {@code img}, {@code txt}, {@code temb} for the others. Returns every output by name ({@code img_out},
+     * {@code txt_out}, {@code temb_out}, {@code modulated_input}, {@code velocity}) as floats. Step caches use this
+     * to look at and replace the stream state between segments.
+     */
+    public Map<String, float[]> run(TransformerSegment segment, Conditioning cond, float[] latents, float sigma,
+            Map<String, float[]> state) throws OrtException {
+        QwenImageTransformerConfig c = config();
+        int d = c.innerDim();
+        int textLen = (int) (cond.tensors.get("encoder_hidden_states").getInfo().getShape()[1]);
+        List<OnnxTensor> made = new ArrayList<>();
+        try {
+            Map<String, OnnxTensorLike> inputs = new HashMap<>(cond.tensors);
+            if (segment.prologue()) {
+                made.add(Tensors.of(runtime.env(), act, latents, 1, cond.imageTokens, c.inChannels()));
+                inputs.put("hidden_states", made.get(made.size() - 1));
+                made.add(Tensors.of(runtime.env(), DType.FLOAT32, new float[] {sigma}, 1));
+                inputs.put("timestep", made.get(made.size() - 1));
+            } else {
+                made.add(Tensors.of(runtime.env(), act, state.get("img"), 1, cond.imageTokens, d));
+                inputs.put("img", made.get(made.size() - 1));
+                made.add(Tensors.of(runtime.env(), act, state.get("txt"), 1, textLen, d));
+                inputs.put("txt", made.get(made.size() - 1));
+                made.add(Tensors.of(runtime.env(), act, state.get("temb"), 1, d));
+                inputs.put("temb", made.get(made.size() - 1));
+            }
+            ModelSession session = session(segment);
+            inputs.keySet().retainAll(session.session().getInputNames());
+            try (OrtSession.Result result = session.run(inputs)) {
+                Map<String, float[]> out = new HashMap<>();
+                for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : result) {
+                    out.put(e.getKey(), Tensors.floats(e.getValue()));
+                }
+                return out;
+            }
+        } finally {
+            made.forEach(OnnxTensor::close);
+        }
+    }
+
     private void checkChain(List<TransformerSegment> chain) {
         int next = 0;
         for (int i = 0; i < chain.size(); i++) {
