@@ -28,6 +28,17 @@ public final class RandomWeights {
         }
     }
 
+    /**
+     * Like {@link #linear} without bias, but column {@code j} of the weight is scaled by {@code columnScale(j)}:
+     * for inputs whose channels should not all matter alike.
+     */
+    public void linearScaledColumns(String prefix, long outDim, long inDim, java.util.function.IntToDoubleFunction columnScale) {
+        SplittableRandom r = stream(prefix + ".weight");
+        double std = 1.0 / Math.sqrt(inDim);
+        out.add(prefix + ".weight", type, new long[] {outDim, inDim},
+                i -> (float) (std * columnScale.applyAsDouble((int) (i % inDim)) * r.nextGaussian()));
+    }
+
     /** A normalisation gain around 1 (1 + 0.1·N(0,1)), of any shape. */
     public void gain(String name, long... shape) {
         SplittableRandom r = stream(name);
