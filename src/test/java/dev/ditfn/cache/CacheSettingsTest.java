@@ -1,0 +1,86 @@
+package dev.ditfn.cache;
+
+import dev.ditfn.testing.TestConfig;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Configured defaults, per-request overrides and validation through the one parser. */
+class CacheSettingsTest {
+
+    private static Map<String, Object> configured(Map<String, String> properties) {
+        return CacheSettings.defaults(TestConfig.load(properties).cache());
+    }
+
+    @Test
+    void defaultsAreVllmOmnis() {
+        CacheSettings s = CacheSettings.resolve(configured(Map.of()), Map.of(), 60, 50);
+        assertEquals("none", s.backend());
+        assertEquals(0.2, s.teaCache().relL1Thresh());
+        assertArrayEquals(new double[] {-450.0, 280.0, -45.0, 3.2, -0.02}, s.teaCache().coefficients());
+        assertEquals(1, s.dbCache().fnComputeBlocks());
+        assertEquals(0, s.dbCache().bnComputeBlocks());
+        assertEquals(4, s.dbCache().maxWarmupSteps());
+        assertEquals(-1, s.dbCache().maxCachedSteps());
+        assertEquals(3, s.dbCache().maxContinuousCachedSteps());
+        assertEquals(0.24, s.dbCache().residualDiffThreshold());
+        assertEquals(false, s.dbCache().enableTaylorseer());
+        assertEquals(1, s.dbCache().taylorseerOrder());
+    }
+
+    @Test
+    void configurationAndRequestOverridesCombine() {
+        Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit",
+                "dit.cache.Fn_compute_blocks", "8", "dit.cache.coefficients", "1,2,3,4,5"));
+        CacheSettings s = CacheSettings.resolve(base, Map.of("residual_diff_threshold", 0.12,
+                "enable_taylorseer", true), 60, 50);
+        assertEquals("cache_dit", s.backend());
+        assertEquals(8, s.dbCache().fnComputeBlocks());
+        assertEquals(0.12, s.dbCache().residualDiffThreshold());
+        assertTrue(s.dbCache().enableTaylorseer());
+        assertArrayEquals(new double[] {1, 2, 3, 4, 5}, s.teaCache().coefficients());
+        Map<String, Object> merged = new java.util.LinkedHashMap<>(base);
+        merged.put("residual_diff_threshold", 0.12);
+        Map<String, Object> effective = s.effective(merged);
+        assertEquals("cache_dit", effective.get("backend"));
+        assertEquals(0.12, effective.get("residual_diff_threshold"));
+        assertEquals(false, effective.containsKey("rel_l1_thresh"), "only the active backend's parameters");
+    }
+
+    @Test
+    void badConfiguredValuesNameTheKey() {
+        CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.taylorseer_order", "5")), 1000));
+        assertEquals("taylorseer_order", e.key());
+        e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.backend", "turbo")), 1000));
+        assertEquals("backend", e.key());
+        e = assertThrows(CacheSettings.InvalidSettingException.class, () -> CacheSettings.checkConfigured(
+                configured(Map.of("dit.cache.Fn_compute_blocks", "40", "dit.cache.Bn_compute_blocks", "30")), 60));
+        assertTrue(e.getMessage().contains("60"), e.getMessage());
+    }
+
+    @Test
+    void aConfiguredCustomMaskFixesTheStepCount() {
+        Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit",
+                "dit.cache.scm_steps_mask_policy", "custom", "dit.cache.scm_steps_mask", "1,1,0,1,1"));
+        CacheSettings.checkConfigured(base, 60);
+        assertEquals(List.of(1, 1, 0, 1, 1), base.get("scm_steps_mask"));
+    }
+
+    @Test
+    void wrongTypesAreRefusedByKey() {
+        CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(configured(Map.of()), Map.of("max_warmup_steps", 2.5), 60, 50));
+        assertEquals("max_warmup_steps", e.key());
+        e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(configured(Map.of()), Map.of("enable_taylorseer", "maybe"), 60, 50));
+        assertEquals("enable_taylorseer", e.key());
+    }
+}
