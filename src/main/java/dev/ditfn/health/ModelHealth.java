@@ -2,7 +2,6 @@ package dev.ditfn.health;
 
 import dev.ditfn.model.LoadedModel;
 import dev.ditfn.model.ModelState;
-import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
@@ -33,9 +32,5 @@ final class ModelHealth {
             }
         }
         return b.build();
-    }
-
-    static HealthCheckResponse of(String name, ModelState state, OrtRuntime runtime) {
-        return of(name, state.status(), runtime.device());
     }
 }

@@ -27,34 +27,29 @@ public final class Latents {
 
     /** {@code [C, h, w]} to {@code [(h/2)(w/2), 4C]}. */
     public static float[] pack(float[] z, int channels, int h, int w) {
-        checkEven(h, w);
-        checkSize(z, channels * h * w);
-        float[] out = new float[z.length];
-        int w2 = w / 2;
-        for (int ch = 0; ch < channels; ch++) {
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int token = (y / 2) * w2 + x / 2;
-                    int feature = ch * 4 + (y % 2) * 2 + (x % 2);
-                    out[token * channels * 4 + feature] = z[(ch * h + y) * w + x];
-                }
-            }
-        }
-        return out;
+        return permute(z, channels, h, w, true);
     }
 
     /** The exact inverse of {@link #pack}. */
     public static float[] unpack(float[] packed, int channels, int h, int w) {
+        return permute(packed, channels, h, w, false);
+    }
+
+    private static float[] permute(float[] in, int channels, int h, int w, boolean pack) {
         checkEven(h, w);
-        checkSize(packed, channels * h * w);
-        float[] out = new float[packed.length];
+        checkSize(in, channels * h * w);
+        float[] out = new float[in.length];
         int w2 = w / 2;
         for (int ch = 0; ch < channels; ch++) {
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
-                    int token = (y / 2) * w2 + x / 2;
-                    int feature = ch * 4 + (y % 2) * 2 + (x % 2);
-                    out[(ch * h + y) * w + x] = packed[token * channels * 4 + feature];
+                    int unpacked = (ch * h + y) * w + x;
+                    int packed = ((y / 2) * w2 + x / 2) * channels * 4 + ch * 4 + (y % 2) * 2 + (x % 2);
+                    if (pack) {
+                        out[packed] = in[unpacked];
+                    } else {
+                        out[unpacked] = in[packed];
+                    }
                 }
             }
         }
