@@ -39,12 +39,20 @@ public final class BenchSettings {
     /** none, tea_cache 0.2, the cache_dit default, cache_dit + TaylorSeer (W8 O1), cache_dit + SCM fast. */
     public static List<Setting> defaults() {
         return List.of(
-                new Setting("none", Map.of("backend", "none")),
-                new Setting("tea_cache 0.2", Map.of("backend", "tea_cache", "rel_l1_thresh", 0.2)),
-                new Setting("cache_dit default", Map.of("backend", "cache_dit")),
-                new Setting("cache_dit + TaylorSeer W8 O1", Map.of("backend", "cache_dit", "max_warmup_steps", 8,
+                new Setting("none", ordered("backend", "none")),
+                new Setting("tea_cache 0.2", ordered("backend", "tea_cache", "rel_l1_thresh", 0.2)),
+                new Setting("cache_dit default", ordered("backend", "cache_dit")),
+                new Setting("cache_dit + TaylorSeer W8 O1", ordered("backend", "cache_dit", "max_warmup_steps", 8,
                         "enable_taylorseer", true, "taylorseer_order", 1)),
-                new Setting("cache_dit + SCM fast", Map.of("backend", "cache_dit", "scm_steps_mask_policy", "fast")));
+                new Setting("cache_dit + SCM fast", ordered("backend", "cache_dit", "scm_steps_mask_policy", "fast")));
+    }
+
+    private static Map<String, Object> ordered(Object... keyValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
     }
 
     public static List<Setting> read(Path file) {

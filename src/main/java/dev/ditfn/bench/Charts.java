@@ -97,8 +97,8 @@ final class Charts {
         int pw = w - left - right;
         int ph = h - top - bottom;
         g.setColor(Color.BLACK);
-        g.drawString("worst PSNR vs uncached (dB) over wall-time speedup (x); uncached = 1.00x, infinite PSNR",
-                left, 20);
+        String title = "worst PSNR vs uncached over speedup; triangles on the top edge: identical to uncached";
+        g.drawString(title, w - right - g.getFontMetrics().stringWidth(title), 20);
         g.drawRect(left, top, pw, ph);
         FontMetrics fm = g.getFontMetrics();
         double xStep = niceStep(xMax - xMin);
@@ -124,12 +124,21 @@ final class Charts {
         g.drawString("speedup vs none (x)", left + pw / 2 - 50, h - 15);
         g.drawString("worst PSNR (dB)", 5, top - 8);
         List<String> names = rows.stream().map(BenchCommand.Row::setting).distinct().toList();
-        for (BenchCommand.Row r : cached) {
-            int px = left + (int) Math.round((r.speedup() - xMin) / (xMax - xMin) * pw);
-            int py = top + ph - (int) Math.round((r.worstPsnr() - yMin) / (yMax - yMin) * ph);
+        int stacked = 0; // labels of points on the top edge are stacked so they do not overlap
+        for (BenchCommand.Row r : rows) { // identical images (infinite PSNR) sit on the top edge, as triangles
+            boolean identical = !Double.isFinite(r.worstPsnr());
+            int px = left + (int) Math.round((Math.max(xMin, Math.min(xMax, r.speedup())) - xMin) / (xMax - xMin)
+                    * pw);
+            int py = identical ? top : top + ph - (int) Math.round((r.worstPsnr() - yMin) / (yMax - yMin) * ph);
             g.setColor(PALETTE[names.indexOf(r.setting()) % PALETTE.length]);
-            g.fillOval(px - 5, py - 5, 10, 10);
-            g.drawString(r.setting() + " @" + r.steps(), px + 8, py - 4);
+            if (identical) {
+                g.fillPolygon(new int[] {px - 6, px + 6, px}, new int[] {py, py, py + 10}, 3);
+            } else {
+                g.fillOval(px - 5, py - 5, 10, 10);
+            }
+            String label = r.setting() + " @" + r.steps() + (identical ? " (identical)" : "");
+            int lx = px + 8 + fm.stringWidth(label) > w - 4 ? px - 8 - fm.stringWidth(label) : px + 8;
+            g.drawString(label, lx, identical ? py + 22 + 14 * stacked++ : py - 4);
         }
         g.dispose();
         return out;
