@@ -67,6 +67,16 @@ final class Args {
         return out;
     }
 
+    /** {@code --device}: cpu, cuda or cann (default cpu). */
+    dev.ditfn.config.Device device() {
+        String v = get("device", "cpu");
+        try {
+            return dev.ditfn.config.Device.valueOf(v);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--device must be cpu, cuda or cann, was " + v);
+        }
+    }
+
     /** {@code WxH}. */
     int[] size(String key, String fallback) {
         String[] p = get(key, fallback).toLowerCase().split("x");

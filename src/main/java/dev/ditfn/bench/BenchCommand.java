@@ -73,7 +73,7 @@ public final class BenchCommand {
         List<BenchSettings.Setting> settings = a.path("settings") == null ? BenchSettings.defaults()
                 : BenchSettings.read(a.path("settings"));
         int rounds = a.integer("rounds", 1);
-        Device device = Device.valueOf(a.get("device", "cpu"));
+        Device device = a.device();
         Path out = a.path("out") != null ? a.path("out") : Path.of("target", "bench",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         if (rounds < 1) {

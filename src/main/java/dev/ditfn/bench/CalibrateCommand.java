@@ -78,7 +78,7 @@ public final class CalibrateCommand {
         double minPsnr = a.number("min-psnr", 30);
         List<Double> teaThresholds = a.doubles("tea-thresholds", TEA_THRESHOLDS);
         List<Double> dbThresholds = a.doubles("dbcache-thresholds", DBCACHE_THRESHOLDS);
-        Device device = Device.valueOf(a.get("device", "cpu"));
+        Device device = a.device();
         Path out = a.path("out") != null ? a.path("out") : Path.of("target", "calibrate",
                 LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(out);
