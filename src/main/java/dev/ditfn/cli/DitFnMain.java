@@ -1,5 +1,7 @@
 package dev.ditfn.cli;
 
+import dev.ditfn.bench.BenchCommand;
+import dev.ditfn.bench.CalibrateCommand;
 import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
 import io.quarkus.runtime.Quarkus;
@@ -12,6 +14,7 @@ import java.util.Arrays;
  * Entry point. Without arguments (or with Quarkus' own) it serves the function. {@code write-model} writes a
  * generated Qwen-Image snapshot in the diffusers layout and exits, without starting the server:
  * {@code java -jar quarkus-run.jar write-model --preset tiny|bench [--dtype f32|bf16|f16] [--seed N] DIR}.
+ * {@code bench} and {@code calibrate} (package {@code dev.ditfn.bench}) also run without the server.
  */
 @QuarkusMain
 public final class DitFnMain {
@@ -21,6 +24,14 @@ public final class DitFnMain {
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals("write-model")) {
             System.exit(writeModel(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (args.length > 0 && args[0].equals("bench")) {
+            System.setProperty("java.awt.headless", "true");
+            System.exit(BenchCommand.main(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (args.length > 0 && args[0].equals("calibrate")) {
+            System.setProperty("java.awt.headless", "true");
+            System.exit(CalibrateCommand.main(Arrays.copyOfRange(args, 1, args.length)));
         }
         Quarkus.run(args);
     }

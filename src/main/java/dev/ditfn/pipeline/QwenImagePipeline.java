@@ -161,16 +161,21 @@ public final class QwenImagePipeline implements TextToImagePipeline {
 
     @Override
     public GenerationResult generate(GenerationParams p) {
+        return generate(p, null);
+    }
+
+    /** {@link #generate(GenerationParams)}, with {@code observer} (may be null) watching the tea_cache path. */
+    public GenerationResult generate(GenerationParams p, QwenImageCachedTransformer.BlockObserver observer) {
         Stopwatch time = new Stopwatch();
         PromptEmbeds cond = time.run("text_encode", () -> prompts.get(p.prompt(), this::encodePrompt));
-            PromptEmbeds uncond = p.cfg()
-                    ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
+        PromptEmbeds uncond = p.cfg()
+                ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
         List<GenerationResult.Image> images = new ArrayList<>();
         List<CacheStats> stats = new ArrayList<>();
         for (int i = 0; i < p.images(); i++) {
             long seed = p.seed() + i;
             // Cache state is per image and branch, fresh each time: nothing survives into another image or request.
-            var cached = new QwenImageCachedTransformer(transformer, p.cache(), p.steps());
+            var cached = new QwenImageCachedTransformer(transformer, p.cache(), p.steps(), observer);
             stats.add(cached.stats());
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cached));
             // Each image's metadata reproduces it alone: its own seed, n = 1.

@@ -33,8 +33,29 @@ public final class QwenImageCachedTransformer {
     private final int blocks;
     private final CacheStats stats;
     private final Map<Branch, BranchState> branches = new EnumMap<>(Branch.class);
+    private final BlockObserver observer;
+
+    /**
+     * Sees what the tea_cache path computes, for fitting TeaCache's rescale polynomial (the {@code calibrate}
+     * command runs tea_cache with {@code rel_l1_thresh} 0, so every step computes and nothing is reused).
+     */
+    @FunctionalInterface
+    public interface BlockObserver {
+        /**
+         * Called on each computed step of {@code branch}: block 0's modulated image input and the image stream
+         * after the whole block stack.
+         */
+        void computed(Branch branch, int step, float[] modulatedInput, float[] blockStackOutput);
+    }
 
     public QwenImageCachedTransformer(QwenImageTransformerRunner runner, CacheSettings settings, int steps) {
+        this(runner, settings, steps, null);
+    }
+
+    /** {@code observer} (may be null) hears every computed step of the tea_cache path. */
+    public QwenImageCachedTransformer(QwenImageTransformerRunner runner, CacheSettings settings, int steps,
+            BlockObserver observer) {
+        this.observer = observer;
         this.runner = runner;
         this.settings = settings;
         this.steps = steps;
@@ -92,6 +113,9 @@ public final class QwenImageCachedTransformer {
             txt = body.get("txt_out");
             s.teaImgResidual = sub(img, head.get("img_out"));
             s.teaTxtResidual = sub(txt, head.get("txt_out"));
+            if (observer != null) {
+                observer.computed(branch, step, head.get("modulated_input"), img);
+            }
         }
         stats.record(step, sigma, branch, d, d.cache() ? 0 : blocks);
         return epilogue(blocks, cond, sigma, img, txt, head.get("temb_out"));

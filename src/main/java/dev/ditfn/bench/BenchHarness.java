@@ -1,0 +1,151 @@
+package dev.ditfn.bench;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.ditfn.cache.CacheSettings;
+import dev.ditfn.config.Device;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.model.qwenimage.QwenImageCachedTransformer;
+import dev.ditfn.model.qwenimage.QwenImageSnapshot;
+import dev.ditfn.onnx.DType;
+import dev.ditfn.pipeline.GenerationParams;
+import dev.ditfn.pipeline.GenerationResult;
+import dev.ditfn.pipeline.ImageCodec;
+import dev.ditfn.pipeline.QwenImagePipeline;
+import dev.ditfn.runtime.ExecutionProviders;
+import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.weights.DiffusersSnapshot;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What {@code bench} and {@code calibrate} share: the model (a snapshot directory, or a preset generated once under
+ * {@code target/bench-models/<preset>}), an ORT runtime on the chosen device, loaded without starting Quarkus, and
+ * requests as the {@code generate} function builds them (CFG on: negative prompt " ", true_cfg_scale 4).
+ */
+public final class BenchHarness implements AutoCloseable {
+    public static final List<String> DEFAULT_PROMPTS = List.of(
+            "a watercolor fox in a snowy forest",
+            "a red vintage car parked on a cobblestone street at dusk",
+            "a bowl of ramen with a soft-boiled egg, studio lighting");
+    public static final String NEGATIVE_PROMPT = " ";
+    public static final float TRUE_CFG_SCALE = 4f;
+
+    private final QwenImagePipeline pipeline;
+    private final Map<String, Object> base;
+    private final String modelDescription;
+    private final Device device;
+
+    private BenchHarness(QwenImagePipeline pipeline, String modelDescription, Device device) {
+        this.pipeline = pipeline;
+        this.base = CacheSettings.defaults(builtInConfig().cache());
+        this.modelDescription = modelDescription;
+        this.device = device;
+    }
+
+    /** Loads {@code model}, or when it is null the preset (written to target/bench-models/ on first use). */
+    public static BenchHarness open(Path model, String preset, Device device) {
+        Path dir = model;
+        String description;
+        if (dir == null) {
+            QwenImageSnapshot.Preset p = QwenImageSnapshot.preset(preset);
+            dir = Path.of("target", "bench-models", p.name());
+            if (!Files.exists(dir.resolve("model_index.json"))) {
+                System.err.println("writing the " + p.name() + " preset to " + dir);
+                QwenImageSnapshot.write(dir, p, DType.FLOAT32, 42);
+            }
+            description = "generated preset '" + p.name() + "' (random weights, f32)";
+        } else {
+            description = "snapshot " + dir.toAbsolutePath();
+        }
+        OrtEnvironment env = OrtRuntime.environment(0, 1);
+        OrtRuntime runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(device, 0,
+                false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
+        QwenImagePipeline pipeline = QwenImagePipeline.load(DiffusersSnapshot.open(dir), runtime, s -> { });
+        return new BenchHarness(pipeline, description + ", " + pipeline.transformerBlocks() + " transformer blocks",
+                device);
+    }
+
+    /** The built-in {@code dit.*} defaults (no profile, no environment), as the tests see them. */
+    static DitConfig builtInConfig() {
+        return new SmallRyeConfigBuilder().addDefaultInterceptors()
+                .withSources(new PropertiesConfigSource(Map.of("user.home", System.getProperty("user.home")),
+                        "user-home", 100))
+                .withMapping(DitConfig.class).build().getConfigMapping(DitConfig.class);
+    }
+
+    public QwenImagePipeline pipeline() {
+        return pipeline;
+    }
+
+    public String modelDescription() {
+        return modelDescription;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The request for one image, the cache overrides applied to the built-in defaults (checked as a request's). */
+    public GenerationParams params(String prompt, long seed, int steps, int width, int height,
+            Map<String, Object> cache) {
+        CacheSettings settings = CacheSettings.resolve(base, cache, pipeline.transformerBlocks(), steps);
+        Map<String, Object> merged = new LinkedHashMap<>(base);
+        merged.putAll(cache);
+        return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, TRUE_CFG_SCALE, seed, 1,
+                ImageCodec.Format.png, settings, settings.effective(merged), false);
+    }
+
+    public GenerationResult generate(GenerationParams p, QwenImageCachedTransformer.BlockObserver observer) {
+        return pipeline.generate(p, observer);
+    }
+
+    public static BufferedImage image(GenerationResult r) {
+        try {
+            return ImageIO.read(new ByteArrayInputStream(r.images().get(0).encoded()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static double blocksFraction(GenerationResult r) {
+        return ((Number) r.cache().get("blocks_computed_fraction")).doubleValue();
+    }
+
+    public static List<String> prompts(Path file) {
+        if (file == null) {
+            return DEFAULT_PROMPTS;
+        }
+        try {
+            List<String> out = new ArrayList<>();
+            for (String line : Files.readAllLines(file)) {
+                if (!line.isBlank() && !line.startsWith("#")) {
+                    out.add(line.strip());
+                }
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("no prompts in " + file);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read prompts " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pipeline.close();
+    }
+}

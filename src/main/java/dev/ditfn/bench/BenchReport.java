@@ -1,0 +1,128 @@
+package dev.ditfn.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Writes a bench run's results.md, results.csv, results.json, contact-sheet.png and speed-quality.png. */
+final class BenchReport {
+    static final String CSV_HEADER = "steps,setting,images,median_ms,speedup,blocks_computed_fraction,ideal_speedup,"
+            + "efficiency,psnr_mean_db,psnr_worst_db,ssim_mean,text_encode_ms,denoise_ms,decode_ms,peak_rss_mib";
+
+    private BenchReport() {
+    }
+
+    static void write(Path out, String commandLine, String model, int[] size, List<String> prompts, List<Long> seeds,
+            int rounds, List<BenchSettings.Setting> settings, List<BenchCommand.Row> rows, TransformerFigures fig,
+            Map<Integer, List<BenchCommand.Sample>> samples) throws IOException {
+        BenchCommand.writeString(out.resolve("results.md"), markdown(commandLine, model, size, prompts, seeds, rounds,
+                settings, rows, fig));
+        BenchCommand.writeString(out.resolve("results.csv"), csv(rows));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("date", OffsetDateTime.now().toString());
+        json.put("command", commandLine);
+        json.put("machine", Machine.describe());
+        json.put("model", model);
+        json.put("size", size[0] + "x" + size[1]);
+        json.put("prompts", prompts);
+        json.put("seeds", seeds);
+        json.put("rounds", rounds);
+        Map<String, Object> s = new LinkedHashMap<>();
+        settings.forEach(x -> s.put(x.name(), x.cache()));
+        json.put("settings", s);
+        List<Map<String, Object>> r = new ArrayList<>();
+        for (BenchCommand.Row row : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("steps", row.steps());
+            m.put("setting", row.setting());
+            m.put("images", row.images());
+            m.put("median_ms", row.medianMs());
+            m.put("speedup", row.speedup());
+            m.put("blocks_computed_fraction", row.fraction());
+            m.put("ideal_speedup", row.ideal());
+            m.put("efficiency", row.efficiency());
+            m.put("psnr_mean_db", finite(row.meanPsnr())); // null = identical to the uncached image (infinite)
+            m.put("psnr_worst_db", finite(row.worstPsnr()));
+            m.put("ssim_mean", row.meanSsim());
+            m.put("stage_median_ms", row.stageMedianMs());
+            m.put("peak_rss_mib", row.peakRssMib());
+            r.add(m);
+        }
+        json.put("results", r);
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("gflop", fig.gflop());
+        t.put("monolithic_ms", fig.monolithicMs());
+        t.put("gflops", fig.gflops());
+        t.put("peak_gflops", fig.peakGflops());
+        t.put("peak_basis", Machine.PEAK_BASIS);
+        t.put("segment_ratio_to_monolithic", fig.segmentRatios());
+        json.put("transformer_forward", t);
+        BenchCommand.json().writeValue(out.resolve("results.json").toFile(), json);
+        Charts.writePng(Charts.contactSheet(rows, samples, prompts), out.resolve("contact-sheet.png"));
+        Charts.writePng(Charts.speedQuality(rows), out.resolve("speed-quality.png"));
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    static String csv(List<BenchCommand.Row> rows) {
+        StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
+        for (BenchCommand.Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%d,\"%s\",%d,%.1f,%.3f,%.4f,%.3f,%.3f,%s,%s,%.4f,%.1f,%.1f,%.1f,%.0f%n",
+                    r.steps(), r.setting().replace("\"", "\"\""), r.images(), r.medianMs(), r.speedup(), r.fraction(),
+                    r.ideal(), r.efficiency(), db(r.meanPsnr()), db(r.worstPsnr()), r.meanSsim(),
+                    r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
+                    r.stageMedianMs().get("decode"), r.peakRssMib()));
+        }
+        return sb.toString();
+    }
+
+    static String db(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "inf";
+    }
+
+    static String markdown(String commandLine, String model, int[] size, List<String> prompts, List<Long> seeds,
+            int rounds, List<BenchSettings.Setting> settings, List<BenchCommand.Row> rows, TransformerFigures fig) {
+        StringBuilder sb = new StringBuilder("# dit-fn bench\n\n");
+        sb.append("- date: ").append(OffsetDateTime.now()).append('\n');
+        sb.append("- command: `").append(commandLine).append("`\n");
+        sb.append("- machine: ").append(Machine.describe()).append('\n');
+        sb.append("- model: ").append(model).append('\n');
+        sb.append(String.format(Locale.ROOT, "- %dx%d, CFG on (negative prompt \" \", true_cfg_scale %.0f), %d prompts"
+                + " x seeds %s x %d round(s), settings interleaved round-robin; wall time per image is the median, "
+                + "speedup is against `none` in the same run; PSNR/SSIM (8-bit RGB / luma, 11x11 Gaussian) against "
+                + "the uncached image of the same prompt and seed\n", size[0], size[1], BenchHarness.TRUE_CFG_SCALE,
+                prompts.size(), seeds, rounds));
+        sb.append("- settings:");
+        settings.forEach(s -> sb.append(" `").append(s.name()).append("` = ").append(s.cache()).append(';'));
+        sb.append("\n\n");
+        for (int steps : rows.stream().map(BenchCommand.Row::steps).distinct().toList()) {
+            sb.append("## ").append(steps).append(" steps\n\n");
+            sb.append(table(rows.stream().filter(r -> r.steps() == steps).toList())).append('\n');
+        }
+        sb.append("## Transformer forward\n\n");
+        fig.describe().forEach(l -> sb.append("    ").append(l).append('\n'));
+        return sb.toString();
+    }
+
+    static String table(List<BenchCommand.Row> rows) {
+        StringBuilder sb = new StringBuilder("| setting | ms/image | speedup | blocks computed | ideal | efficiency | "
+                + "PSNR mean dB | PSNR worst dB | SSIM mean | text_encode ms | denoise ms | decode ms | peak RSS MiB |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (BenchCommand.Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.3f | %.2fx | %.0f%% | %s | %s | %.4f | %.1f "
+                    + "| %.0f | %.1f | %.0f |%n", r.setting(), r.medianMs(), r.speedup(), r.fraction(), r.ideal(),
+                    100 * r.efficiency(), db(r.meanPsnr()), db(r.worstPsnr()), r.meanSsim(),
+                    r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
+                    r.stageMedianMs().get("decode"), r.peakRssMib()));
+        }
+        return sb.toString();
+    }
+
+}

@@ -1,0 +1,42 @@
+package dev.ditfn.bench;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The bench command end to end on the tiny preset. */
+class BenchCommandTest {
+
+    @Test
+    void benchWritesEveryOutput(@TempDir Path tmp) throws Exception {
+        Path settings = tmp.resolve("settings.json");
+        Files.writeString(settings, """
+                [{"name": "none", "cache": {"backend": "none"}},
+                 {"name": "tea 0.3", "cache": {"backend": "tea_cache", "rel_l1_thresh": 0.3}}]""");
+        Path prompts = tmp.resolve("prompts.txt");
+        Files.writeString(prompts, "a small red boat\n");
+        Path out = tmp.resolve("out");
+        BenchCommand.Result r = BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--prompts",
+                prompts.toString(), "--seeds", "1", "--rounds", "1", "--settings", settings.toString(), "--out",
+                out.toString());
+        for (String f : List.of("results.md", "results.csv", "results.json", "contact-sheet.png",
+                "speed-quality.png")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertEquals(3, csv.size());
+        assertEquals(BenchReport.CSV_HEADER, csv.get(0));
+        assertTrue(csv.get(1).startsWith("2,\"none\",1,"), csv.get(1));
+        assertTrue(csv.get(2).startsWith("2,\"tea 0.3\",1,"), csv.get(2));
+        assertEquals(1.0, r.rows().get(0).speedup(), 1e-12);
+        assertEquals(Double.POSITIVE_INFINITY, r.rows().get(0).worstPsnr());
+        assertTrue(r.transformer().gflop() > 0);
+        assertTrue(Files.readString(out.resolve("results.md")).contains("| tea 0.3 |"));
+    }
+}
