@@ -6,7 +6,7 @@ import java.util.function.DoubleUnaryOperator;
  * Plain-Java reference implementations, in double precision, of the math the ONNX graphs compute. Tensors are
  * flat row-major arrays; shapes are passed explicitly. Nothing here uses ORT.
  */
-final class ReferenceMath {
+public final class ReferenceMath {
     private ReferenceMath() {
     }
 
@@ -176,7 +176,7 @@ final class ReferenceMath {
     }
 
     /** RMSNorm over the last axis of {@code [rows, dim]}: {@code x / √(mean(x²) + eps) · w}; w may be null. */
-    static double[] rmsNorm(double[] x, int rows, int dim, double[] w, double eps) {
+    public static double[] rmsNorm(double[] x, int rows, int dim, double[] w, double eps) {
         double[] out = new double[x.length];
         for (int r = 0; r < rows; r++) {
             double ms = 0;

@@ -1,5 +1,7 @@
 package dev.ditfn.model.qwenimage;
 
+import dev.ditfn.onnx.ReferenceMath;
+
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.TensorSpec;
 import dev.ditfn.weights.WeightStore;
@@ -318,18 +320,7 @@ final class QwenImageReference {
     }
 
     private static double[] rmsNorm(double[] x, int rows, int width, double[] weight) {
-        double[] y = new double[x.length];
-        for (int r = 0; r < rows; r++) {
-            double ms = 0;
-            for (int j = 0; j < width; j++) {
-                ms += x[r * width + j] * x[r * width + j];
-            }
-            double inv = 1 / Math.sqrt(ms / width + EPS);
-            for (int j = 0; j < width; j++) {
-                y[r * width + j] = x[r * width + j] * inv * weight[j];
-            }
-        }
-        return y;
+        return ReferenceMath.rmsNorm(x, rows, width, weight, EPS);
     }
 
     /** LayerNorm over D, no affine, biased variance. */

@@ -1,5 +1,7 @@
 package dev.ditfn.model.qwenimage;
 
+import dev.ditfn.onnx.ReferenceMath;
+
 import ai.onnxruntime.platform.Fp16Conversions;
 import dev.ditfn.onnx.TensorSpec;
 import dev.ditfn.weights.WeightStore;
@@ -141,18 +143,7 @@ final class QwenTextReference {
 
     /** Qwen2RMSNorm over the last axis: {@code w · x / sqrt(mean(x²) + eps)}. */
     static double[] rmsNorm(double[] x, int rows, int dim, double[] w, double eps) {
-        double[] out = new double[x.length];
-        for (int r = 0; r < rows; r++) {
-            double ms = 0;
-            for (int i = 0; i < dim; i++) {
-                ms += x[r * dim + i] * x[r * dim + i];
-            }
-            double inv = 1 / Math.sqrt(ms / dim + eps);
-            for (int i = 0; i < dim; i++) {
-                out[r * dim + i] = w[i] * (x[r * dim + i] * inv);
-            }
-        }
-        return out;
+        return ReferenceMath.rmsNorm(x, rows, dim, w, eps);
     }
 
     /** {@code x [rows, in] · Wᵀ + b}, {@code W [out, in]}, {@code b} may be null. */
