@@ -3,7 +3,7 @@ package dev.ditfn.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ditfn.config.Device;
-import dev.ditfn.pipeline.GenerationResult;
+import dev.ditfn.engine.GenerationResult;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package dev.ditfn.bench;
 import dev.ditfn.cache.Branch;
 import dev.ditfn.cache.RelativeL1;
 import dev.ditfn.config.Device;
-import dev.ditfn.pipeline.GenerationResult;
+import dev.ditfn.engine.GenerationResult;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package dev.ditfn.bench;
 
 import ai.onnxruntime.OrtException;
-import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.model.qwenimage.QwenImageTransformerConfig;
 import dev.ditfn.model.qwenimage.QwenImageTransformerRunner;
 

@@ -2,10 +2,10 @@ package dev.ditfn.bench;
 
 import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
-import dev.ditfn.pipeline.GenerationParams;
-import dev.ditfn.pipeline.GenerationResult;
-import dev.ditfn.pipeline.ImageCodec;
-import dev.ditfn.pipeline.QwenImagePipeline;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.model.qwenimage.QwenImagePipeline;
 import dev.ditfn.testing.CpuRuntime;
 import dev.ditfn.weights.DiffusersSnapshot;
 import org.junit.jupiter.api.Tag;

@@ -2,7 +2,7 @@ package dev.ditfn.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ditfn.model.RandomWeights;
+import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.weights.SafetensorsWriter;
 import dev.ditfn.weights.WeightsException;

@@ -10,7 +10,7 @@ import dev.ditfn.cache.cachedit.DbCacheConfig;
 import dev.ditfn.cache.cachedit.DbCachePolicy;
 import dev.ditfn.cache.cachedit.Predictors;
 import dev.ditfn.cache.teacache.TeaCachePolicy;
-import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.dit.TransformerSegment;
 
 import java.util.EnumMap;
 import java.util.Map;

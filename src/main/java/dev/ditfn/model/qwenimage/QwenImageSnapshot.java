@@ -1,8 +1,10 @@
 package dev.ditfn.model.qwenimage;
 
+import dev.ditfn.model.text.QwenTextEncoderConfig;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ditfn.model.RandomWeights;
+import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.text.TinyTokenizer;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.weights.SafetensorsWriter;

@@ -1,6 +1,6 @@
 package dev.ditfn.model.qwenimage;
 
-import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;

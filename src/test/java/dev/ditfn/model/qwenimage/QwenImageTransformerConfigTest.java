@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ditfn.model.RandomWeights;
+import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.TensorSpec;
 import dev.ditfn.weights.SafetensorsWriter;

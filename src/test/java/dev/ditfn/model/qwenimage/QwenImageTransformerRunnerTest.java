@@ -1,6 +1,6 @@
 package dev.ditfn.model.qwenimage;
 
-import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.dit.TransformerSegment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

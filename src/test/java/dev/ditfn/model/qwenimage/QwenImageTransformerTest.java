@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ditfn.model.TransformerSegment;
+import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.model.qwenimage.QwenTestModel.Tensor;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;

@@ -5,7 +5,7 @@ import static dev.ditfn.model.qwenimage.VaeGraphRunner.d;
 import static dev.ditfn.model.qwenimage.VaeGraphRunner.normal;
 import static dev.ditfn.model.qwenimage.VaeGraphRunner.toFp16;
 
-import dev.ditfn.model.RandomWeights;
+import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.qwenimage.QwenImageVaeReference.Vol;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;

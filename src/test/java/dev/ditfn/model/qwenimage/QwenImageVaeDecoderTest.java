@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ditfn.model.RandomWeights;
+import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.qwenimage.QwenImageVaeReference.Vol;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;

@@ -1,0 +1,130 @@
+package dev.ditfn.api;
+
+import dev.ditfn.api.InvalidRequestException;
+import dev.ditfn.cache.CacheSettings;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.ImageCodec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Checks a {@link GenerateRequest} against the configured limits and fills in defaults. */
+final class RequestValidator {
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})x(\\d{1,5})");
+
+    private final DitConfig.Generate limits;
+    private final DitConfig.Cache cacheDefaults;
+    private final int sizeMultiple;
+    private final int blocks;
+
+    /**
+     * @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor)
+     * @param blocks       the transformer's block count (cache settings are checked against it)
+     */
+    RequestValidator(DitConfig config, int sizeMultiple, int blocks) {
+        this.limits = config.generate();
+        this.cacheDefaults = config.cache();
+        this.sizeMultiple = sizeMultiple;
+        this.blocks = blocks;
+    }
+
+    GenerationParams validate(GenerateRequest r) {
+        if (r == null) {
+            throw new InvalidRequestException(null, "the request body must be a JSON object with at least a prompt");
+        }
+        String prompt = r.prompt();
+        if (prompt == null || prompt.isBlank()) {
+            throw new InvalidRequestException("prompt", "must be a non-empty string");
+        }
+        checkLength("prompt", prompt);
+        if (r.negativePrompt() != null) {
+            checkLength("negative_prompt", r.negativePrompt());
+        }
+        int[] wh = size(r);
+        int steps = r.numInferenceSteps() == null ? limits.defaultSteps() : r.numInferenceSteps();
+        if (steps < 1 || steps > limits.maxSteps()) {
+            throw new InvalidRequestException("num_inference_steps", "must be between 1 and " + limits.maxSteps()
+                    + ", was " + steps);
+        }
+        double scale = r.trueCfgScale() == null ? limits.defaultTrueCfgScale() : r.trueCfgScale();
+        if (!(scale >= 0 && scale <= 100)) {
+            throw new InvalidRequestException("true_cfg_scale", "must be between 0 and 100, was " + scale);
+        }
+        int n = r.n() == null ? 1 : r.n();
+        if (n < 1 || n > limits.maxImages()) {
+            throw new InvalidRequestException("n", "must be between 1 and " + limits.maxImages() + ", was " + n);
+        }
+        ImageCodec.Format format;
+        try {
+            format = r.outputFormat() == null ? ImageCodec.Format.png : ImageCodec.Format.parse(r.outputFormat());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("output_format", "must be png or jpeg, was '" + r.outputFormat() + "'");
+        }
+        long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(1L << 53);
+        if (seed < 0) {
+            throw new InvalidRequestException("seed", "must be non-negative, was " + seed);
+        }
+        Map<String, Object> overrides = r.cache() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(r.cache());
+        Object trace = overrides.remove("trace");
+        if (trace != null && !(trace instanceof Boolean)) {
+            throw new InvalidRequestException("cache.trace", "must be true or false, was " + trace);
+        }
+        Map<String, Object> base = CacheSettings.defaults(cacheDefaults);
+        CacheSettings cache;
+        try {
+            cache = CacheSettings.resolve(base, overrides, blocks, steps);
+        } catch (CacheSettings.InvalidSettingException e) {
+            throw new InvalidRequestException("cache." + e.key(), e.getMessage());
+        }
+        Map<String, Object> merged = new LinkedHashMap<>(base);
+        merged.putAll(overrides);
+        return new GenerationParams(prompt, r.negativePrompt(), wh[0], wh[1], steps, (float) scale, seed, n, format,
+                cache, cache.effective(merged), Boolean.TRUE.equals(trace));
+    }
+
+    private void checkLength(String field, String text) {
+        if (text.length() > limits.maxPromptChars()) {
+            throw new InvalidRequestException(field, "is " + text.length() + " characters long; at most "
+                    + limits.maxPromptChars() + " are allowed");
+        }
+    }
+
+    private int[] size(GenerateRequest r) {
+        int w;
+        int h;
+        String field;
+        if (r.size() != null) {
+            if (r.width() != null || r.height() != null) {
+                throw new InvalidRequestException("size", "give either size or width/height, not both");
+            }
+            Matcher m = SIZE.matcher(r.size().trim());
+            if (!m.matches()) {
+                throw new InvalidRequestException("size", "must look like 1024x768, was '" + r.size() + "'");
+            }
+            w = Integer.parseInt(m.group(1));
+            h = Integer.parseInt(m.group(2));
+            field = "size";
+        } else {
+            w = r.width() == null ? limits.defaultSize() : r.width();
+            h = r.height() == null ? limits.defaultSize() : r.height();
+            field = null;
+        }
+        checkSide(field == null ? "width" : field, w);
+        checkSide(field == null ? "height" : field, h);
+        return new int[] {w, h};
+    }
+
+    private void checkSide(String field, int v) {
+        if (v < limits.minSize() || v > limits.maxSize()) {
+            throw new InvalidRequestException(field, "must be between " + limits.minSize() + " and "
+                    + limits.maxSize() + " pixels, was " + v);
+        }
+        if (v % sizeMultiple != 0) {
+            throw new InvalidRequestException(field, "must be a multiple of " + sizeMultiple + ", was " + v);
+        }
+    }
+}

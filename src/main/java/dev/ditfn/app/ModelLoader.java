@@ -1,0 +1,107 @@
+package dev.ditfn.app;
+
+import dev.ditfn.cache.CacheSettings;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.model.qwenimage.QwenImagePipeline;
+import dev.ditfn.engine.TextToImagePipeline;
+import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.runtime.ResolvedDevice;
+import dev.ditfn.weights.DiffusersSnapshot;
+import dev.ditfn.weights.WeightsException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Loads the model at startup. The device is checked synchronously (a device that cannot be initialised stops
+ * startup); the model itself loads on a background thread so health probes get answers meanwhile.
+ */
+@ApplicationScoped
+public class ModelLoader {
+    private static final Logger LOG = Logger.getLogger(ModelLoader.class);
+
+    @Inject
+    DitConfig config;
+    @Inject
+    OrtRuntime runtime;
+    @Inject
+    ModelState state;
+
+    void onStart(@Observes StartupEvent event) {
+        try {
+            CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), Integer.MAX_VALUE / 2);
+        } catch (CacheSettings.InvalidSettingException e) {
+            throw new IllegalArgumentException("invalid configuration dit.cache." + e.key() + ": " + e.getMessage(), e);
+        }
+        ResolvedDevice device = runtime.device();
+        LOG.infof("device: %s%s", device.active(),
+                device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
+        Thread loader = new Thread(this::load, "dit-model-loader");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        LoadedModel model = state.status().model();
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    private void load() {
+        long start = System.nanoTime();
+        String[] stage = {"resolving the model directory"};
+        try {
+            state.loading(stage[0]);
+            Path dir = config.model().path().map(Path::of)
+                    .orElseGet(() -> EmbeddedModel.ensure(Path.of(config.model().cacheDir())));
+            stage[0] = "opening snapshot " + dir;
+            state.loading(stage[0]);
+            DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
+            if (!snapshot.pipelineClass().equals(QwenImagePipeline.CLASS_NAME)) {
+                throw new WeightsException(dir.resolve("model_index.json") + " names pipeline "
+                        + snapshot.pipelineClass() + ", which this version does not serve (supported: "
+                        + QwenImagePipeline.CLASS_NAME + ")");
+            }
+            TextToImagePipeline pipeline = QwenImagePipeline.load(snapshot, runtime, s -> {
+                stage[0] = "loading the " + s;
+                state.loading(stage[0]);
+            });
+            stage[0] = "checking the cache configuration against the model";
+            state.loading(stage[0]);
+            try {
+                CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), pipeline.transformerBlocks());
+            } catch (CacheSettings.InvalidSettingException e) {
+                pipeline.close();
+                throw new IllegalArgumentException("dit.cache." + e.key() + " does not fit this model: "
+                        + e.getMessage(), e);
+            }
+            stage[0] = "warm-up run";
+            state.loading(stage[0]);
+            warmUp(pipeline);
+            LoadedModel model = new LoadedModel(dir.getFileName().toString(), dir, snapshot.pipelineClass(),
+                    runtime.device(), pipeline.tensorCount(), pipeline.weightBytes(),
+                    Duration.ofNanos(System.nanoTime() - start), pipeline);
+            state.ready(model);
+            LOG.infof("model %s loaded in %d ms: %d tensors, %.1f MB, device %s", model.id(),
+                    model.loadTime().toMillis(), model.tensors(), model.weightBytes() / 1e6, model.device().active());
+        } catch (RuntimeException | Error e) {
+            LOG.errorf(e, "model loading failed while %s", stage[0]);
+            state.failed(stage[0], e);
+        }
+    }
+
+    /** One smallest, single-step generation: proves every component runs before traffic arrives. */
+    private static void warmUp(TextToImagePipeline pipeline) {
+        int side = pipeline.sizeMultiple();
+        pipeline.generate(GenerationParams.uncached("warm-up", null, side, side, 1, 1f, 0, 1, ImageCodec.Format.png));
+    }
+}

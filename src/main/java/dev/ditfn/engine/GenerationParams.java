@@ -1,0 +1,47 @@
+package dev.ditfn.engine;
+
+import dev.ditfn.cache.CacheSettings;
+
+import java.util.Map;
+
+/**
+ * One validated text-to-image request: {@code images} images of {@code width × height}, the i-th from seed
+ * {@code seed + i}. {@code negativePrompt} is null when none was given (then true CFG is off).
+ */
+public record GenerationParams(String prompt, String negativePrompt, int width, int height, int steps,
+        float trueCfgScale, long seed, int images, ImageCodec.Format format, CacheSettings cache,
+        Map<String, Object> cacheConfig, boolean trace) {
+
+    /** Parameters without a step cache (the {@code none} backend), e.g. for a warm-up. */
+    public static GenerationParams uncached(String prompt, String negativePrompt, int width, int height, int steps,
+            float trueCfgScale, long seed, int images, ImageCodec.Format format) {
+        return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed, images, format,
+                CacheSettings.none(), Map.of("backend", CacheSettings.NONE), false);
+    }
+
+    public boolean cfg() {
+        return TrueCfg.active(trueCfgScale, negativePrompt);
+    }
+
+    /** What reproduces image {@code index} alone: these parameters with its own seed and one image. */
+    public GenerationParams single(int index) {
+        return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed + index, 1, format,
+                cache, cacheConfig, trace);
+    }
+
+    /** The effective parameters, as reported in responses and written into each image's metadata. */
+    public Map<String, Object> asMap() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("prompt", prompt);
+        m.put("negative_prompt", negativePrompt);
+        m.put("width", width);
+        m.put("height", height);
+        m.put("num_inference_steps", steps);
+        m.put("true_cfg_scale", trueCfgScale);
+        m.put("cfg", cfg());
+        m.put("seed", seed);
+        m.put("n", images);
+        m.put("cache", cacheConfig);
+        return m;
+    }
+}

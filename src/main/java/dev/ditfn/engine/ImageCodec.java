@@ -1,0 +1,104 @@
+package dev.ditfn.engine;
+
+import org.w3c.dom.Node;
+
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.metadata.IIOInvalidTreeException;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.stream.ImageOutputStream;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.Locale;
+
+/**
+ * Encodes RGB pixels as PNG (generation parameters in a {@code tEXt} chunk keyed {@code parameters}) or JPEG
+ * (parameters in the COM segment), with the JDK's ImageIO writers.
+ */
+public final class ImageCodec {
+    public enum Format {
+        png, jpeg;
+
+        public static Format parse(String s) {
+            String f = s.toLowerCase(Locale.ROOT);
+            return f.equals("jpg") ? jpeg : valueOf(f);
+        }
+    }
+
+    public static final String PARAMETERS_KEY = "parameters";
+    private static final float JPEG_QUALITY = 0.95f;
+
+    private ImageCodec() {
+    }
+
+    /** Packs interleaved 8-bit RGB ({@code height × width × 3}) into an image. */
+    public static BufferedImage fromRgb(byte[] rgb, int width, int height) {
+        if (rgb.length != width * height * 3) {
+            throw new IllegalArgumentException("expected " + width * height * 3 + " RGB bytes, got " + rgb.length);
+        }
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0, i = 0; y < height; y++) {
+            for (int x = 0; x < width; x++, i += 3) {
+                img.setRGB(x, y, (rgb[i] & 0xff) << 16 | (rgb[i + 1] & 0xff) << 8 | rgb[i + 2] & 0xff);
+            }
+        }
+        return img;
+    }
+
+    public static byte[] encode(BufferedImage image, Format format, String parameters) {
+        ImageWriter writer = writer(format);
+        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            if (format == Format.jpeg) {
+                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionQuality(JPEG_QUALITY);
+            }
+            IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
+            addParameters(metadata, format, parameters);
+            writer.write(null, new IIOImage(image, null, metadata), param);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode " + format + ": " + e.getMessage(), e);
+        } finally {
+            writer.dispose();
+        }
+    }
+
+    private static ImageWriter writer(Format format) {
+        Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName(format.name());
+        if (!it.hasNext()) {
+            throw new IllegalStateException("no ImageIO writer for " + format);
+        }
+        return it.next();
+    }
+
+    private static void addParameters(IIOMetadata metadata, Format format, String parameters)
+            throws IIOInvalidTreeException {
+        String formatName = metadata.getNativeMetadataFormatName();
+        IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(formatName);
+        if (format == Format.png) {
+            IIOMetadataNode entry = new IIOMetadataNode("tEXtEntry");
+            entry.setAttribute("keyword", PARAMETERS_KEY);
+            entry.setAttribute("value", parameters);
+            IIOMetadataNode text = new IIOMetadataNode("tEXt");
+            text.appendChild(entry);
+            root.appendChild(text);
+        } else {
+            IIOMetadataNode com = new IIOMetadataNode("com");
+            com.setAttribute("comment", parameters);
+            Node sequence = root.getElementsByTagName("markerSequence").item(0);
+            sequence.appendChild(com);
+        }
+        metadata.setFromTree(formatName, root);
+    }
+}

@@ -1,0 +1,287 @@
+package dev.ditfn.model.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.weights.RandomWeights;
+import dev.ditfn.model.text.ByteLevelBpeTokenizer;
+import dev.ditfn.model.text.TinyTokenizer;
+
+import java.util.Arrays;
+
+/**
+ * The language-model part of a Qwen2.5-VL {@code text_encoder/config.json} (spec §1, §4): what the text-only
+ * encoder graph needs. Validated on construction (spec §6 rules; messages name the config keys).
+ *
+ * @param mropeSection {@code rope_scaling.mrope_section}; empty when the config has none (plain 1-D RoPE, which is
+ *     what M-RoPE reduces to for text anyway)
+ */
+public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads,
+        int intermediateSize, double rmsNormEps, double ropeTheta, int vocabSize, int[] mropeSection) {
+
+    public static final String CLASS_NAME = "Qwen2_5_VLForConditionalGeneration";
+    public static final String MODEL_TYPE = "qwen2_5_vl";
+    /** Qwen2_5_VLTextConfig defaults, used when the keys are absent. */
+    public static final double DEFAULT_RMS_NORM_EPS = 1e-6;
+    public static final double DEFAULT_ROPE_THETA = 1_000_000.0;
+
+    /** Qwen2.5-VL-7B as published with Qwen-Image. */
+    public static final QwenTextEncoderConfig QWEN2_5_VL_7B = new QwenTextEncoderConfig(3584, 28, 28, 4, 18944, 1e-6,
+            1_000_000.0, 152064, new int[] {16, 24, 24});
+
+    /** A tiny test model sized for {@link TinyTokenizer}: head dim 8, 2 query heads per KV head. */
+    public static final QwenTextEncoderConfig TINY = new QwenTextEncoderConfig(32, 2, 4, 2, 64, 1e-6, 1_000_000.0,
+            TinyTokenizer.VOCAB_SIZE, new int[] {1, 1, 2});
+
+    public QwenTextEncoderConfig {
+        mropeSection = mropeSection == null ? new int[0] : mropeSection.clone();
+        positive(hiddenSize, "hidden_size");
+        positive(numHiddenLayers, "num_hidden_layers");
+        positive(numAttentionHeads, "num_attention_heads");
+        positive(numKeyValueHeads, "num_key_value_heads");
+        positive(intermediateSize, "intermediate_size");
+        positive(vocabSize, "vocab_size");
+        if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
+            throw new IllegalArgumentException("text encoder config: rms_norm_eps must be positive, got " + rmsNormEps);
+        }
+        if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
+            throw new IllegalArgumentException("text encoder config: rope_theta must be positive, got " + ropeTheta);
+        }
+        if (hiddenSize % numAttentionHeads != 0) {
+            throw new IllegalArgumentException("text encoder config: hidden_size " + hiddenSize
+                    + " must equal num_attention_heads " + numAttentionHeads + " x head_dim");
+        }
+        if (numAttentionHeads % numKeyValueHeads != 0) {
+            throw new IllegalArgumentException("text encoder config: num_attention_heads " + numAttentionHeads
+                    + " must be a multiple of num_key_value_heads " + numKeyValueHeads);
+        }
+        int headDim = hiddenSize / numAttentionHeads;
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException("text encoder config: head_dim = hidden_size / num_attention_heads = "
+                    + headDim + " must be even for rotary embeddings");
+        }
+        if (mropeSection.length > 0) {
+            int sum = 0;
+            for (int s : mropeSection) {
+                if (s <= 0) {
+                    throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section "
+                            + Arrays.toString(mropeSection) + " must hold positive sizes");
+                }
+                sum += s;
+            }
+            if (2 * sum != headDim) {
+                throw new IllegalArgumentException("text encoder config: 2 x sum(rope_scaling.mrope_section "
+                        + Arrays.toString(mropeSection) + ") = " + 2 * sum + " must equal head_dim "
+                        + headDim + " (hidden_size / num_attention_heads)");
+            }
+        }
+    }
+
+    private static void positive(int v, String key) {
+        if (v <= 0) {
+            throw new IllegalArgumentException("text encoder config: " + key + " must be positive, got " + v);
+        }
+    }
+
+    public int headDim() {
+        return hiddenSize / numAttentionHeads;
+    }
+
+    @Override
+    public int[] mropeSection() {
+        return mropeSection.clone();
+    }
+
+    /** Parameters of one decoder layer (spec §4.2: 233,057,792 for the 7B). */
+    public long parametersPerLayer() {
+        long h = hiddenSize;
+        long kv = (long) numKeyValueHeads * headDim();
+        return 2 * h + (h * h + h) + 2 * (kv * h + kv) + h * h + 3 * h * intermediateSize;
+    }
+
+    /** Parameters the text-only graph reads: embeddings, layers, final norm (spec §4.2: 7,070,619,136 for the 7B). */
+    public long parameterCount() {
+        return (long) vocabSize * hiddenSize + numHiddenLayers * parametersPerLayer() + hiddenSize;
+    }
+
+    /**
+     * Checks that every id {@code tokenizer} can produce has an embedding row ({@code vocab_size} &gt; 151645 for the
+     * real Qwen2 tokenizer).
+     */
+    public void checkTokenizer(ByteLevelBpeTokenizer tokenizer) {
+        if (tokenizer.vocabSize() > vocabSize) {
+            throw new IllegalArgumentException("text encoder config: vocab_size " + vocabSize
+                    + " is too small for the tokenizer, whose largest id is " + (tokenizer.vocabSize() - 1));
+        }
+    }
+
+    // ---- JSON ------------------------------------------------------------------------------------------
+
+    /**
+     * Reads {@code text_encoder/config.json}. Each key is looked up at the top level first, then under
+     * {@code text_config} (the layout depends on the transformers version that wrote the file). RoPE settings are
+     * read from {@code rope_theta} / {@code rope_scaling.mrope_section}, or from {@code rope_parameters} (newer files).
+     */
+    public static QwenTextEncoderConfig fromJson(JsonNode config) {
+        if (config == null || !config.isObject()) {
+            throw new IllegalArgumentException("text encoder config must be a JSON object");
+        }
+        JsonNode act = lookup(config, "hidden_act");
+        if (act != null && !act.asText().equals("silu")) {
+            throw new IllegalArgumentException("text encoder config: hidden_act is '" + act.asText() + "', expected 'silu'");
+        }
+        int hidden = requiredInt(config, "hidden_size");
+        int heads = requiredInt(config, "num_attention_heads");
+        JsonNode headDimNode = lookup(config, "head_dim");
+        if (headDimNode != null && !headDimNode.isNull() && heads > 0 && headDimNode.asInt() * heads != hidden) {
+            throw new IllegalArgumentException("text encoder config: head_dim " + headDimNode.asInt()
+                    + " does not match hidden_size " + hidden + " / num_attention_heads " + heads);
+        }
+        JsonNode ropeParams = lookup(config, "rope_parameters");
+        JsonNode thetaNode = lookup(config, "rope_theta");
+        if (thetaNode == null && ropeParams != null && ropeParams.has("rope_theta")) {
+            thetaNode = ropeParams.get("rope_theta");
+        }
+        double theta = thetaNode == null ? DEFAULT_ROPE_THETA : number(thetaNode, "rope_theta");
+        JsonNode epsNode = lookup(config, "rms_norm_eps");
+        double eps = epsNode == null ? DEFAULT_RMS_NORM_EPS : number(epsNode, "rms_norm_eps");
+        JsonNode section = null;
+        JsonNode scaling = lookup(config, "rope_scaling");
+        if (scaling != null && scaling.has("mrope_section")) {
+            section = scaling.get("mrope_section");
+        } else if (ropeParams != null && ropeParams.has("mrope_section")) {
+            section = ropeParams.get("mrope_section");
+        }
+        int[] mrope = new int[0];
+        if (section != null && !section.isNull()) {
+            if (!section.isArray()) {
+                throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section must be a list, got " + section);
+            }
+            mrope = new int[section.size()];
+            for (int i = 0; i < mrope.length; i++) {
+                if (!section.get(i).canConvertToInt()) {
+                    throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section holds " + section.get(i));
+                }
+                mrope[i] = section.get(i).asInt();
+            }
+        }
+        return new QwenTextEncoderConfig(hidden, requiredInt(config, "num_hidden_layers"), heads,
+                requiredInt(config, "num_key_value_heads"), requiredInt(config, "intermediate_size"), eps, theta,
+                requiredInt(config, "vocab_size"), mrope);
+    }
+
+    private static JsonNode lookup(JsonNode config, String key) {
+        if (config.has(key)) {
+            return config.get(key);
+        }
+        JsonNode text = config.path("text_config");
+        return text.isObject() && text.has(key) ? text.get(key) : null;
+    }
+
+    private static int requiredInt(JsonNode config, String key) {
+        JsonNode n = lookup(config, key);
+        if (n == null) {
+            throw new IllegalArgumentException("text encoder config: missing '" + key
+                    + "' (looked at the top level and under text_config)");
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException("text encoder config: '" + key + "' must be an integer, got " + n);
+        }
+        return n.asInt();
+    }
+
+    private static double number(JsonNode n, String key) {
+        if (!n.isNumber()) {
+            throw new IllegalArgumentException("text encoder config: '" + key + "' must be a number, got " + n);
+        }
+        return n.asDouble();
+    }
+
+    /** A config.json in the legacy (top-level keys) layout that {@link #fromJson} reads back to this config. */
+    public ObjectNode toJson() {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.put("_class_name", CLASS_NAME);
+        n.putArray("architectures").add(CLASS_NAME);
+        n.put("model_type", MODEL_TYPE);
+        n.put("hidden_size", hiddenSize);
+        n.put("num_hidden_layers", numHiddenLayers);
+        n.put("num_attention_heads", numAttentionHeads);
+        n.put("num_key_value_heads", numKeyValueHeads);
+        n.put("intermediate_size", intermediateSize);
+        n.put("hidden_act", "silu");
+        n.put("rms_norm_eps", rmsNormEps);
+        n.put("rope_theta", ropeTheta);
+        n.put("vocab_size", vocabSize);
+        n.put("tie_word_embeddings", false);
+        n.put("use_sliding_window", false);
+        if (mropeSection.length > 0) {
+            ObjectNode scaling = n.putObject("rope_scaling");
+            scaling.put("type", "mrope");
+            scaling.put("rope_type", "default");
+            ArrayNode s = scaling.putArray("mrope_section");
+            for (int v : mropeSection) {
+                s.add(v);
+            }
+        }
+        return n;
+    }
+
+    // ---- weights ---------------------------------------------------------------------------------------
+
+    /** Tensor-name prefix of the language model: {@code model.} (legacy) or {@code model.language_model.} (new). */
+    public static String prefix(boolean newLayout) {
+        return newLayout ? QwenTextEncoder.NEW_PREFIX : QwenTextEncoder.LEGACY_PREFIX;
+    }
+
+    /**
+     * Writes random values for every tensor the text-only graph reads (embeddings, all layers, final norm; no
+     * {@code lm_head}, no {@code visual}), named in the legacy layout ({@code model.embed_tokens.weight},
+     * {@code model.layers.{i}.…}, {@code model.norm.weight}) or, if {@code newLayout}, under
+     * {@code model.language_model.}.
+     */
+    public void writeRandomWeights(RandomWeights rnd, boolean newLayout) {
+        String p = prefix(newLayout);
+        long h = hiddenSize;
+        long kv = (long) numKeyValueHeads * headDim();
+        rnd.gaussian(p + "embed_tokens.weight", 1.0, vocabSize, h);
+        for (int i = 0; i < numHiddenLayers; i++) {
+            String l = p + "layers." + i + ".";
+            rnd.gain(l + "input_layernorm.weight", h);
+            rnd.linear(l + "self_attn.q_proj", h, h, true);
+            rnd.linear(l + "self_attn.k_proj", kv, h, true);
+            rnd.linear(l + "self_attn.v_proj", kv, h, true);
+            rnd.linear(l + "self_attn.o_proj", h, h, false);
+            rnd.gain(l + "post_attention_layernorm.weight", h);
+            rnd.linear(l + "mlp.gate_proj", intermediateSize, h, false);
+            rnd.linear(l + "mlp.up_proj", intermediateSize, h, false);
+            rnd.linear(l + "mlp.down_proj", h, intermediateSize, false);
+        }
+        rnd.gain(p + "norm.weight", h);
+    }
+
+    // ---- record plumbing (array component) -------------------------------------------------------------
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QwenTextEncoderConfig c && hiddenSize == c.hiddenSize && numHiddenLayers == c.numHiddenLayers
+                && numAttentionHeads == c.numAttentionHeads && numKeyValueHeads == c.numKeyValueHeads
+                && intermediateSize == c.intermediateSize && Double.compare(rmsNormEps, c.rmsNormEps) == 0
+                && Double.compare(ropeTheta, c.ropeTheta) == 0 && vocabSize == c.vocabSize
+                && Arrays.equals(mropeSection, c.mropeSection);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * java.util.Objects.hash(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                intermediateSize, rmsNormEps, ropeTheta, vocabSize) + Arrays.hashCode(mropeSection);
+    }
+
+    @Override
+    public String toString() {
+        return "QwenTextEncoderConfig[hidden_size=" + hiddenSize + ", num_hidden_layers=" + numHiddenLayers
+                + ", num_attention_heads=" + numAttentionHeads + ", num_key_value_heads=" + numKeyValueHeads
+                + ", intermediate_size=" + intermediateSize + ", rms_norm_eps=" + rmsNormEps + ", rope_theta="
+                + ropeTheta + ", vocab_size=" + vocabSize + ", mrope_section=" + Arrays.toString(mropeSection) + "]";
+    }
+}
