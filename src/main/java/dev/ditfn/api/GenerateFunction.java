@@ -6,6 +6,7 @@ import dev.ditfn.app.LoadedModel;
 import dev.ditfn.app.ModelState;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.RequestContext;
 import io.quarkus.funqy.Funq;
 import jakarta.inject.Inject;
 
@@ -23,8 +24,8 @@ public class GenerateFunction {
     public GenerateResponse generate(GenerateRequest request) {
         LoadedModel model = readyModel();
         GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
-                model.pipeline().transformerBlocks()).validate(request);
-        GenerationResult result = model.pipeline().generate(p);
+                model.pipeline().cacheTarget()).validate(request);
+        GenerationResult result = model.pipeline().generate(p, RequestContext.unbounded());
         List<GenerateResponse.Image> images = result.images().stream()
                 .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
                 .toList();

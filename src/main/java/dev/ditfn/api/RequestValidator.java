@@ -2,6 +2,7 @@ package dev.ditfn.api;
 
 import dev.ditfn.api.InvalidRequestException;
 import dev.ditfn.cache.CacheSettings;
+import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
@@ -19,17 +20,17 @@ final class RequestValidator {
     private final DitConfig.Generate limits;
     private final DitConfig.Cache cacheDefaults;
     private final int sizeMultiple;
-    private final int blocks;
+    private final CacheTarget cacheTarget;
 
     /**
      * @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor)
-     * @param blocks       the transformer's block count (cache settings are checked against it)
+     * @param cacheTarget  what cache settings are checked against (the transformer's segments, family defaults)
      */
-    RequestValidator(DitConfig config, int sizeMultiple, int blocks) {
+    RequestValidator(DitConfig config, int sizeMultiple, CacheTarget cacheTarget) {
         this.limits = config.generate();
         this.cacheDefaults = config.cache();
         this.sizeMultiple = sizeMultiple;
-        this.blocks = blocks;
+        this.cacheTarget = cacheTarget;
     }
 
     GenerationParams validate(GenerateRequest r) {
@@ -76,7 +77,7 @@ final class RequestValidator {
         Map<String, Object> base = CacheSettings.defaults(cacheDefaults);
         CacheSettings cache;
         try {
-            cache = CacheSettings.resolve(base, overrides, blocks, steps);
+            cache = CacheSettings.resolve(base, overrides, cacheTarget, steps);
         } catch (CacheSettings.InvalidSettingException e) {
             throw new InvalidRequestException("cache." + e.key(), e.getMessage());
         }

@@ -1,6 +1,5 @@
 package dev.ditfn.app;
 
-import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.weights.WeightsException;
 
@@ -14,7 +13,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * The model served when no model directory is configured: a tiny Qwen-Image snapshot generated once into the
+ * The model served when no model directory is configured: a tiny snapshot generated once into the
  * cache folder (so no download is ever needed) and reused by later starts. Generation writes to a temporary folder and renames it, so a crash
  * never leaves a half-written model behind.
  */
@@ -34,7 +33,7 @@ public final class EmbeddedModel {
         try {
             Files.createDirectories(cacheDir);
             Path tmp = Files.createTempDirectory(cacheDir, NAME + ".tmp");
-            QwenImageSnapshot.write(tmp, QwenImageSnapshot.TINY, DType.FLOAT32, SEED);
+            ModelFamilies.EMBEDDED_FAMILY.writePreset(ModelFamilies.EMBEDDED_PRESET, tmp, DType.FLOAT32, SEED);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {

@@ -4,12 +4,13 @@ import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
-import dev.ditfn.model.qwenimage.QwenImagePipeline;
-import dev.ditfn.engine.TextToImagePipeline;
+import dev.ditfn.engine.DiffusionPipeline;
+import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.engine.PipelineFactory;
+import dev.ditfn.engine.RequestContext;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import dev.ditfn.weights.DiffusersSnapshot;
-import dev.ditfn.weights.WeightsException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,6 +20,9 @@ import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Loads the model at startup. The device is checked synchronously (a device that cannot be initialised stops
@@ -37,10 +41,11 @@ public class ModelLoader {
 
     void onStart(@Observes StartupEvent event) {
         try {
-            CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), Integer.MAX_VALUE / 2);
+            CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()));
         } catch (CacheSettings.InvalidSettingException e) {
             throw new IllegalArgumentException("invalid configuration dit.cache." + e.key() + ": " + e.getMessage(), e);
         }
+        loadOptions(config.cache()); // a malformed split stops startup too
         ResolvedDevice device = runtime.device();
         LOG.infof("device: %s%s", device.active(),
                 device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
@@ -66,25 +71,22 @@ public class ModelLoader {
             stage[0] = "opening snapshot " + dir;
             state.loading(stage[0]);
             DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
-            if (!snapshot.pipelineClass().equals(QwenImagePipeline.CLASS_NAME)) {
-                throw new WeightsException(dir.resolve("model_index.json") + " names pipeline "
-                        + snapshot.pipelineClass() + ", which this version does not serve (supported: "
-                        + QwenImagePipeline.CLASS_NAME + ")");
-            }
-            TextToImagePipeline pipeline = QwenImagePipeline.load(snapshot, runtime, s -> {
+            PipelineFactory family = ModelFamilies.forPipeline(snapshot.pipelineClass(),
+                    dir.resolve("model_index.json"));
+            DiffusionPipeline pipeline = family.load(snapshot, runtime, loadOptions(config.cache()), s -> {
                 stage[0] = "loading the " + s;
                 state.loading(stage[0]);
             });
             stage[0] = "checking the cache configuration against the model";
             state.loading(stage[0]);
             try {
-                CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), pipeline.transformerBlocks());
+                CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), pipeline.cacheTarget());
             } catch (CacheSettings.InvalidSettingException e) {
                 pipeline.close();
                 throw new IllegalArgumentException("dit.cache." + e.key() + " does not fit this model: "
                         + e.getMessage(), e);
             }
-            stage[0] = "warm-up run";
+            stage[0] = "warm-up runs";
             state.loading(stage[0]);
             warmUp(pipeline);
             LoadedModel model = new LoadedModel(dir.getFileName().toString(), dir, snapshot.pipelineClass(),
@@ -99,9 +101,32 @@ public class ModelLoader {
         }
     }
 
-    /** One smallest, single-step generation: proves every component runs before traffic arrives. */
-    private static void warmUp(TextToImagePipeline pipeline) {
+    /**
+     * The sessions fixed at load: the configured DBCache split and {@code dit.cache.extra-splits}. TeaCache and
+     * {@code none} need no cut.
+     */
+    static LoadOptions loadOptions(DitConfig.Cache cache) {
+        Set<LoadOptions.FnBn> splits = new HashSet<>();
+        splits.add(new LoadOptions.FnBn(cache.fnComputeBlocks(), cache.bnComputeBlocks()));
+        for (String name : cache.extraSplits().orElse(List.of())) {
+            try {
+                splits.add(LoadOptions.FnBn.parse(name));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid configuration dit.cache.extra-splits: " + e.getMessage(), e);
+            }
+        }
+        return new LoadOptions(splits);
+    }
+
+    /**
+     * Smallest single-step generations, uncached and through the tea_cache path (which also reads the probe): every
+     * session and both ways of chaining them run once before traffic arrives.
+     */
+    private static void warmUp(DiffusionPipeline pipeline) {
         int side = pipeline.sizeMultiple();
-        pipeline.generate(GenerationParams.uncached("warm-up", null, side, side, 1, 1f, 0, 1, ImageCodec.Format.png));
+        GenerationParams uncached = GenerationParams.uncached("warm-up", null, side, side, 1, 1f, 0, 1,
+                ImageCodec.Format.png);
+        pipeline.generate(uncached, RequestContext.unbounded());
+        pipeline.generate(uncached.withCache(CacheSettings.teaCacheComputingEveryStep()), RequestContext.unbounded());
     }
 }

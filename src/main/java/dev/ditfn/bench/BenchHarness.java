@@ -4,13 +4,15 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.Device;
 import dev.ditfn.config.DitConfig;
-import dev.ditfn.model.qwenimage.QwenImageCachedTransformer;
-import dev.ditfn.model.qwenimage.QwenImageSnapshot;
+import dev.ditfn.app.ModelFamilies;
+import dev.ditfn.cache.StepCacheDriver;
+import dev.ditfn.engine.DiffusionPipeline;
+import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.engine.RequestContext;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.ImageCodec;
-import dev.ditfn.model.qwenimage.QwenImagePipeline;
 import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.weights.DiffusersSnapshot;
@@ -25,6 +27,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,39 +48,59 @@ public final class BenchHarness implements AutoCloseable {
     public static final String NEGATIVE_PROMPT = " ";
     public static final float TRUE_CFG_SCALE = 4f;
 
-    private final QwenImagePipeline pipeline;
+    private final DiffusionPipeline pipeline;
     private final Map<String, Object> base;
     private final String modelDescription;
     private final Device device;
 
-    private BenchHarness(QwenImagePipeline pipeline, String modelDescription, Device device) {
+    private BenchHarness(DiffusionPipeline pipeline, String modelDescription, Device device) {
         this.pipeline = pipeline;
         this.base = CacheSettings.defaults(builtInConfig().cache());
         this.modelDescription = modelDescription;
         this.device = device;
     }
 
-    /** Loads {@code model}, or when it is null the preset (written to target/bench-models/ on first use). */
-    public static BenchHarness open(Path model, String preset, Device device) {
+    /**
+     * Loads {@code model}, or when it is null the preset (written to target/bench-models/ on first use), with
+     * sessions cut for every DBCache split among the built-in defaults and {@code settings} (cache overrides).
+     */
+    public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings) {
         Path dir = model;
         String description;
         if (dir == null) {
-            QwenImageSnapshot.Preset p = QwenImageSnapshot.preset(preset);
-            dir = Path.of("target", "bench-models", p.name());
+            dir = Path.of("target", "bench-models", preset);
             if (!Files.exists(dir.resolve("model_index.json"))) {
-                System.err.println("writing the " + p.name() + " preset to " + dir);
-                QwenImageSnapshot.write(dir, p, DType.FLOAT32, 42);
+                System.err.println("writing the " + preset + " preset to " + dir);
+                ModelFamilies.forPreset(preset).writePreset(preset, dir, DType.FLOAT32, 42);
             }
-            description = "generated preset '" + p.name() + "' (random weights, f32)";
+            description = "generated preset '" + preset + "' (random weights, f32)";
         } else {
             description = "snapshot " + dir.toAbsolutePath();
         }
         OrtEnvironment env = OrtRuntime.environment(0, 1);
         OrtRuntime runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(device, 0,
                 false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
-        QwenImagePipeline pipeline = QwenImagePipeline.load(DiffusersSnapshot.open(dir), runtime, s -> { });
-        return new BenchHarness(pipeline, description + ", " + pipeline.transformerBlocks() + " transformer blocks",
-                device);
+        DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
+        DiffusionPipeline pipeline = ModelFamilies.forPipeline(snapshot.pipelineClass(),
+                dir.resolve("model_index.json")).load(snapshot, runtime, loadOptions(settings), s -> { });
+        return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
+                + pipeline.cacheTarget().partition(), device);
+    }
+
+    /** The DBCache splits of the built-in default and of every cache_dit setting. */
+    private static LoadOptions loadOptions(Collection<Map<String, Object>> settings) {
+        Map<String, Object> base = CacheSettings.defaults(builtInConfig().cache());
+        Set<LoadOptions.FnBn> splits = new HashSet<>();
+        List<Map<String, Object>> all = new ArrayList<>(settings);
+        all.add(Map.of());
+        for (Map<String, Object> overrides : all) {
+            Map<String, Object> merged = new LinkedHashMap<>(base);
+            merged.putAll(overrides);
+            if (merged.get("Fn_compute_blocks") instanceof Number fn && merged.get("Bn_compute_blocks") instanceof Number bn) {
+                splits.add(new LoadOptions.FnBn(fn.intValue(), bn.intValue()));
+            }
+        }
+        return new LoadOptions(splits);
     }
 
     /** The built-in {@code dit.*} defaults (no profile, no environment), as the tests see them. */
@@ -86,7 +111,7 @@ public final class BenchHarness implements AutoCloseable {
                 .withMapping(DitConfig.class).build().getConfigMapping(DitConfig.class);
     }
 
-    public QwenImagePipeline pipeline() {
+    public DiffusionPipeline pipeline() {
         return pipeline;
     }
 
@@ -101,15 +126,15 @@ public final class BenchHarness implements AutoCloseable {
     /** The request for one image, the cache overrides applied to the built-in defaults (checked as a request's). */
     public GenerationParams params(String prompt, long seed, int steps, int width, int height,
             Map<String, Object> cache) {
-        CacheSettings settings = CacheSettings.resolve(base, cache, pipeline.transformerBlocks(), steps);
+        CacheSettings settings = CacheSettings.resolve(base, cache, pipeline.cacheTarget(), steps);
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(cache);
         return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, TRUE_CFG_SCALE, seed, 1,
                 ImageCodec.Format.png, settings, settings.effective(merged), false);
     }
 
-    public GenerationResult generate(GenerationParams p, QwenImageCachedTransformer.BlockObserver observer) {
-        return pipeline.generate(p, observer);
+    public GenerationResult generate(GenerationParams p, StepCacheDriver.BlockObserver observer) {
+        return pipeline.generate(p, RequestContext.unbounded(), observer);
     }
 
     public static BufferedImage image(GenerationResult r) {

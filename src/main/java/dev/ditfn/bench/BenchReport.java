@@ -54,14 +54,16 @@ final class BenchReport {
             r.add(m);
         }
         json.put("results", r);
-        Map<String, Object> t = new LinkedHashMap<>();
-        t.put("gflop", fig.gflop());
-        t.put("monolithic_ms", fig.monolithicMs());
-        t.put("gflops", fig.gflops());
-        t.put("peak_gflops", fig.peakGflops());
-        t.put("peak_basis", Machine.PEAK_BASIS);
-        t.put("segment_ratio_to_monolithic", fig.segmentRatios());
-        json.put("transformer_forward", t);
+        if (fig != null) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("gflop", fig.gflop());
+            t.put("monolithic_ms", fig.monolithicMs());
+            t.put("gflops", fig.gflops());
+            t.put("peak_gflops", fig.peakGflops());
+            t.put("peak_basis", Machine.PEAK_BASIS);
+            t.put("segment_ratio_to_monolithic", fig.segmentRatios());
+            json.put("transformer_forward", t);
+        }
         BenchCommand.json().writeValue(out.resolve("results.json").toFile(), json);
         Charts.writePng(Charts.contactSheet(rows, samples, prompts), out.resolve("contact-sheet.png"));
         Charts.writePng(Charts.speedQuality(rows), out.resolve("speed-quality.png"));
@@ -106,8 +108,10 @@ final class BenchReport {
             sb.append("## ").append(steps).append(" steps\n\n");
             sb.append(table(rows.stream().filter(r -> r.steps() == steps).toList())).append('\n');
         }
-        sb.append("## Transformer forward\n\n");
-        fig.describe().forEach(l -> sb.append("    ").append(l).append('\n'));
+        if (fig != null) {
+            sb.append("## Transformer forward\n\n");
+            fig.describe().forEach(l -> sb.append("    ").append(l).append('\n'));
+        }
         return sb.toString();
     }
 

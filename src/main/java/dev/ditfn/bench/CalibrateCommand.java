@@ -84,7 +84,7 @@ public final class CalibrateCommand {
         Files.createDirectories(out);
         String commandLine = "calibrate " + String.join(" ", args);
 
-        try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device)) {
+        try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device, List.of())) {
             // (a) TeaCache coefficients: tea_cache at threshold 0 computes every step; the observer sees each.
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();

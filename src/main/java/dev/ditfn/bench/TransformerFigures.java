@@ -1,19 +1,29 @@
 package dev.ditfn.bench;
 
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OnnxTensor;
+import dev.ditfn.dit.SegmentedTransformer;
+import dev.ditfn.dit.TransformerPass;
 import dev.ditfn.dit.TransformerSegment;
+import dev.ditfn.model.qwenimage.QwenImageConditioning;
+import dev.ditfn.model.qwenimage.QwenImagePipeline;
+import dev.ditfn.model.qwenimage.QwenImageTransformer;
 import dev.ditfn.model.qwenimage.QwenImageTransformerConfig;
-import dev.ditfn.model.qwenimage.QwenImageTransformerRunner;
+import dev.ditfn.onnx.DType;
+import dev.ditfn.runtime.ModelSession;
+import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.runtime.Tensors;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The uncached transformer forward's achieved GFLOP/s against the machine's fp32 peak, and what running the same
- * forward as 2 or 3 chained segments (as the step caches do) costs against the monolithic graph.
+ * The uncached transformer forward's achieved GFLOP/s against the machine's fp32 peak, and what running it as the
+ * served chain of segments costs against one monolithic graph.
  *
  * @param gflop matrix-product work of one forward
  * @param monolithicMs median wall time of the monolithic forward
@@ -31,10 +41,13 @@ public record TransformerFigures(int blocks, int width, int imageTokens, int tex
         return peakGflops > 0 ? 100 * gflops() / peakGflops : Double.NaN;
     }
 
-    /** Measures on random inputs of a {@code width x height} image, {@code runs} interleaved runs per chain. */
-    public static TransformerFigures measure(QwenImageTransformerRunner runner, int width, int height, int runs)
+    /**
+     * Measures on random inputs of a {@code width x height} image, {@code runs} interleaved runs each: the served
+     * chain of segments against a monolithic graph of the same weights, built here for the comparison only.
+     */
+    public static TransformerFigures measure(QwenImagePipeline pipeline, int width, int height, int runs)
             throws OrtException {
-        QwenImageTransformerConfig c = runner.config();
+        QwenImageTransformerConfig c = pipeline.transformerConfig();
         int h2 = height / 16;
         int w2 = width / 16;
         int n = h2 * w2;
@@ -48,29 +61,36 @@ public record TransformerFigures(int blocks, int width, int imageTokens, int tex
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = (float) rnd.nextGaussian();
         }
-        int blocks = runner.blocks();
-        Map<String, List<TransformerSegment>> chains = new LinkedHashMap<>();
-        chains.put("monolithic", List.of(TransformerSegment.whole(blocks)));
-        if (blocks >= 2) {
-            chains.put("2 segments prologue+[0,1) [1,N)+epilogue", List.of(
-                    new TransformerSegment(0, 1, true, false, false),
-                    new TransformerSegment(1, blocks, false, true, false)));
-        }
-        if (blocks >= 3) {
-            chains.put("3 segments prologue+[0,1) [1,N-1) [N-1,N)+epilogue", List.of(
-                    new TransformerSegment(0, 1, true, false, false),
-                    new TransformerSegment(1, blocks - 1, false, false, false),
-                    new TransformerSegment(blocks - 1, blocks, false, true, false)));
-        }
+        SegmentedTransformer served = pipeline.transformer();
+        OrtRuntime runtime = pipeline.runtime();
+        DType act = runtime.device().target().activationType();
+        String chain = "served " + served.partition();
         Map<String, List<Double>> times = new LinkedHashMap<>();
-        try (var cond = runner.condition(prompt, textLen, h2, w2)) {
-            for (List<TransformerSegment> chain : chains.values()) {
-                runner.forward(latents, 0.5f, cond, chain); // builds the sessions, warms up
+        try (ModelSession monolithic = runtime.createSession(new QwenImageTransformer(c).build(
+                        runtime.device().target(), pipeline.transformerWeights(),
+                        TransformerSegment.whole(c.numLayers())), pipeline.transformerWeights());
+                var cond = new QwenImageConditioning(runtime.env(), act, c, prompt, textLen, h2, w2);
+                OnnxTensor hidden = Tensors.of(runtime.env(), act, latents, 1, n, c.inChannels());
+                OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.5f}, 1)) {
+            Map<String, OnnxTensor> inputs = cond.with(hidden, timestep);
+            Map<String, ForwardRun> variants = new LinkedHashMap<>();
+            variants.put("monolithic", () -> {
+                Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
+                feeds.keySet().retainAll(monolithic.session().getInputNames());
+                monolithic.run(feeds).close();
+            });
+            variants.put(chain, () -> {
+                try (TransformerPass pass = served.pass(inputs)) {
+                    pass.forward();
+                }
+            });
+            for (ForwardRun v : variants.values()) {
+                v.run(); // warm-up
             }
             for (int r = 0; r < runs; r++) { // interleaved so drift hits every variant alike
-                for (Map.Entry<String, List<TransformerSegment>> e : chains.entrySet()) {
+                for (Map.Entry<String, ForwardRun> e : variants.entrySet()) {
                     long t0 = System.nanoTime();
-                    runner.forward(latents, 0.5f, cond, e.getValue());
+                    e.getValue().run();
                     times.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
                 }
             }
@@ -78,8 +98,13 @@ public record TransformerFigures(int blocks, int width, int imageTokens, int tex
         double mono = ImageMetrics.median(times.get("monolithic"));
         Map<String, Double> ratios = new LinkedHashMap<>();
         times.forEach((k, v) -> ratios.put(k, ImageMetrics.median(v) / mono));
-        return new TransformerFigures(blocks, c.innerDim(), n, textLen, forwardFlops(c, n, textLen) / 1e9, mono,
-                Machine.peakGflops(), ratios, runs);
+        return new TransformerFigures(c.numLayers(), c.innerDim(), n, textLen, forwardFlops(c, n, textLen) / 1e9,
+                mono, Machine.peakGflops(), ratios, runs);
+    }
+
+    @FunctionalInterface
+    private interface ForwardRun {
+        void run() throws OrtException;
     }
 
     /** Multiply-adds x2 of every matrix product in one forward (norms, softmax and elementwise ops not counted). */

@@ -27,6 +27,9 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
             "max_accumulated_residual_diff_threshold", "enable_taylorseer", "taylorseer_order",
             "scm_steps_mask_policy", "scm_steps_policy", "scm_steps_mask", "clean_continuous_counter");
 
+    /** {@code rescale(d) = d}: stands in for a model family's coefficients where none is known. */
+    private static final double[] IDENTITY_RESCALE = {0, 0, 0, 1, 0};
+
     /** A bad setting: {@code key} is the vLLM-Omni name of the field at fault. */
     public static class InvalidSettingException extends IllegalArgumentException {
         private final String key;
@@ -66,10 +69,37 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
     }
 
     /**
-     * {@code base} with {@code overrides} applied (any key of {@link #defaults}; unknown keys are refused), parsed
-     * and checked against the transformer's block count and the step count.
+     * A request's settings: {@code base} with {@code overrides} applied (any key of {@link #defaults}; unknown keys are
+     * refused), parsed and checked against the model and the step count. DBCache's Fn/Bn must fall on the segment
+     * boundaries the model was loaded with: sessions are never created for a request.
      */
-    public static CacheSettings resolve(Map<String, Object> base, Map<String, Object> overrides, int blocks, int steps) {
+    public static CacheSettings resolve(Map<String, Object> base, Map<String, Object> overrides, CacheTarget target,
+            int steps) {
+        CacheSettings s = resolve(base, overrides, target.blocks(), target.teaCacheCoefficients(), steps);
+        if (s.backend.equals(CACHE_DIT)) {
+            int fn = s.dbCache.fnComputeBlocks();
+            int bn = s.dbCache.bnComputeBlocks();
+            if (!target.partition().isBoundary(fn)) {
+                throw new InvalidSettingException("Fn_compute_blocks", "Fn_compute_blocks " + fn + " is not served: the"
+                        + " transformer was loaded with " + target.partition() + " (configure more splits with"
+                        + " dit.cache.extra-splits)");
+            }
+            if (!target.partition().isBoundary(target.blocks() - bn)) {
+                throw new InvalidSettingException("Bn_compute_blocks", "Bn_compute_blocks " + bn + " (block "
+                        + (target.blocks() - bn) + ") is not served: the transformer was loaded with "
+                        + target.partition() + " (configure more splits with dit.cache.extra-splits)");
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Parses and checks merged settings against {@code blocks}. {@code defaultCoefficients} are the model family's
+     * TeaCache coefficients; null before a model is known, when unset coefficients stand for the identity rescale
+     * (used for validation only).
+     */
+    private static CacheSettings resolve(Map<String, Object> base, Map<String, Object> overrides, int blocks,
+            double[] defaultCoefficients, int steps) {
         Map<String, Object> m = new LinkedHashMap<>(base);
         if (overrides != null) {
             for (Map.Entry<String, Object> e : overrides.entrySet()) {
@@ -86,9 +116,9 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
                     + backend + "'");
         }
         List<Double> coefficients = doubles(m, "coefficients");
-        TeaCacheConfig tea = new TeaCacheConfig(number(m, "rel_l1_thresh"), coefficients == null
-                ? TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS
-                : coefficients.stream().mapToDouble(Double::doubleValue).toArray(), bool(m, "force_last_step"));
+        double[] rescale = coefficients != null ? coefficients.stream().mapToDouble(Double::doubleValue).toArray()
+                : defaultCoefficients != null ? defaultCoefficients : IDENTITY_RESCALE;
+        TeaCacheConfig tea = new TeaCacheConfig(number(m, "rel_l1_thresh"), rescale, bool(m, "force_last_step"));
         List<Double> mask = doubles(m, "scm_steps_mask");
         Object accumulated = m.get("max_accumulated_residual_diff_threshold");
         DbCacheConfig db = new DbCacheConfig(integer(m, "Fn_compute_blocks"), integer(m, "Bn_compute_blocks"),
@@ -104,19 +134,32 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
         return new CacheSettings(backend, tea, db);
     }
 
-    /** No step cache: the monolithic forward, exactly as without any cache code. */
+    /** No step cache: prologue, every block, epilogue. */
     public static CacheSettings none() {
-        return new CacheSettings(NONE, new TeaCacheConfig(0.2, TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS, false),
-                DbCacheConfig.defaults());
+        return new CacheSettings(NONE, new TeaCacheConfig(0.2, IDENTITY_RESCALE, false), DbCacheConfig.defaults());
+    }
+
+    /** TeaCache with {@code rel_l1_thresh} 0: the tea_cache path, computing every step (warm-ups, calibration). */
+    public static CacheSettings teaCacheComputingEveryStep() {
+        return new CacheSettings(TEA_CACHE, new TeaCacheConfig(0, IDENTITY_RESCALE, false), DbCacheConfig.defaults());
     }
 
     /**
-     * Checks configured defaults: against {@code blocks} (pass a huge number before the model is known). The step
-     * count is a request's; a configured custom SCM mask fixes it to its own length, else 28 stands in.
+     * Checks configured defaults against the loaded model. The step count is a request's; a configured custom SCM
+     * mask fixes it to its own length, else 28 stands in.
      */
-    public static void checkConfigured(Map<String, Object> base, int blocks) {
+    public static void checkConfigured(Map<String, Object> base, CacheTarget target) {
+        resolve(base, Map.of(), target, configuredSteps(base));
+    }
+
+    /** Checks configured defaults before any model is known: every value that does not depend on the model. */
+    public static void checkConfigured(Map<String, Object> base) {
+        resolve(base, Map.of(), Integer.MAX_VALUE / 2, null, configuredSteps(base));
+    }
+
+    private static int configuredSteps(Map<String, Object> base) {
         Object mask = base.get("scm_steps_mask");
-        resolve(base, Map.of(), blocks, mask instanceof List<?> l && !l.isEmpty() ? l.size() : 28);
+        return mask instanceof List<?> l && !l.isEmpty() ? l.size() : 28;
     }
 
     /** The parameters of the active backend, as reported in responses. */
@@ -132,7 +175,7 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
             out.put(k, merged.get(k));
         }
         if (backend.equals(TEA_CACHE) && merged.get("coefficients") == null) {
-            out.put("coefficients", toList(TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS));
+            out.put("coefficients", toList(teaCache.coefficients()));
         }
         return out;
     }

@@ -2,7 +2,7 @@ package dev.ditfn.cli;
 
 import dev.ditfn.bench.BenchCommand;
 import dev.ditfn.bench.CalibrateCommand;
-import dev.ditfn.model.qwenimage.QwenImageSnapshot;
+import dev.ditfn.app.ModelFamilies;
 import dev.ditfn.onnx.DType;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -58,12 +58,13 @@ public final class DitFnMain {
             if (dir == null) {
                 throw new IllegalArgumentException("missing the output directory");
             }
-            QwenImageSnapshot.write(dir, QwenImageSnapshot.preset(preset), type, seed);
-            System.out.println("wrote the " + preset + " Qwen-Image snapshot to " + dir.toAbsolutePath());
+            ModelFamilies.forPreset(preset).writePreset(preset, dir, type, seed);
+            System.out.println("wrote the " + preset + " snapshot to " + dir.toAbsolutePath());
             return 0;
         } catch (RuntimeException e) {
             System.err.println("write-model: " + e.getMessage());
-            System.err.println("usage: write-model --preset tiny|bench [--dtype f32|bf16|f16] [--seed N] DIR");
+            System.err.println("usage: write-model --preset " + String.join("|", ModelFamilies.presetNames())
+                    + " [--dtype f32|bf16|f16] [--seed N] DIR");
             return 2;
         }
     }

@@ -69,7 +69,7 @@ public interface DitConfig {
         @WithDefault("0.2")
         double relL1Thresh();
 
-        /** TeaCache's rescale polynomial, 5 numbers, highest degree first; absent = Qwen-Image's. */
+        /** TeaCache's rescale polynomial, 5 numbers, highest degree first; absent = the model family's. */
         Optional<List<Double>> coefficients();
 
         @WithName("force_last_step")
@@ -83,6 +83,13 @@ public interface DitConfig {
         @WithName("Bn_compute_blocks")
         @WithDefault("0")
         int bnComputeBlocks();
+
+        /**
+         * More DBCache splits a request may choose, besides the configured Fn/Bn, as cache-dit names them
+         * ({@code F8B0,F1B1}): the transformer's sessions are cut at each split's blocks at load.
+         */
+        @WithName("extra-splits")
+        Optional<List<String>> extraSplits();
 
         @WithName("max_warmup_steps")
         @WithDefault("4")

@@ -19,6 +19,12 @@ public record GenerationParams(String prompt, String negativePrompt, int width, 
                 CacheSettings.none(), Map.of("backend", CacheSettings.NONE), false);
     }
 
+    /** These parameters under other cache settings (warm-ups run each cache path once). */
+    public GenerationParams withCache(CacheSettings settings) {
+        return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed, images, format,
+                settings, Map.of("backend", settings.backend()), trace);
+    }
+
     public boolean cfg() {
         return TrueCfg.active(trueCfgScale, negativePrompt);
     }

@@ -3,7 +3,7 @@ package dev.ditfn.engine;
 import java.util.SplittableRandom;
 
 /**
- * Latent noise and Qwen-Image's 2×2 packing.
+ * Latent noise, and the 2×2 packing of Qwen-Image (and Flux-style DiTs) as a {@link LatentLayout}.
  *
  * <p>Noise: {@code new SplittableRandom(seed).nextGaussian()} (Java 17's {@code RandomGenerator} algorithm),
  * drawn as float32 in unpacked {@code [channels, h, w]} order. Same seed and size give the same latents on every
@@ -12,8 +12,30 @@ import java.util.SplittableRandom;
  * <p>Packing: latent pixel {@code (ch, 2r+dy, 2c+dx)} goes to token {@code r·(w/2) + c}, channel
  * {@code ch·4 + dy·2 + dx}.
  */
-public final class Latents {
-    private Latents() {
+public record Latents(int channels, int height, int width) implements LatentLayout {
+
+    public Latents {
+        checkEven(height, width);
+    }
+
+    @Override
+    public int tokens() {
+        return (height / 2) * (width / 2);
+    }
+
+    @Override
+    public int tokenChannels() {
+        return 4 * channels;
+    }
+
+    @Override
+    public float[] pack(float[] latents) {
+        return pack(latents, channels, height, width);
+    }
+
+    @Override
+    public float[] unpack(float[] tokens) {
+        return unpack(tokens, channels, height, width);
     }
 
     public static float[] noise(long seed, int channels, int h, int w) {

@@ -1,12 +1,33 @@
 package dev.ditfn.engine;
 
+import dev.ditfn.cache.Branch;
+
+import java.util.List;
+import java.util.Map;
+
 /**
- * Qwen-Image's true classifier-free guidance: {@code c = uncond + scale · (cond − uncond)}, then each token's
+ * True classifier-free guidance as Qwen-Image's pipelines apply it: {@code c = uncond + scale · (cond − uncond)}, then each token's
  * vector is rescaled to the norm of the conditional prediction, {@code c · ‖cond‖ / ‖c‖} over the channel axis.
  * Active only when the scale exceeds 1 and a negative prompt is given (the pipeline decides).
  */
-public final class TrueCfg {
-    private TrueCfg() {
+public final class TrueCfg implements Guidance {
+    private final float scale;
+    private final int channels;
+
+    /** @param channels the width of one token's prediction (the norm is taken over it) */
+    public TrueCfg(float scale, int channels) {
+        this.scale = scale;
+        this.channels = channels;
+    }
+
+    @Override
+    public List<Branch> branches() {
+        return List.of(Branch.cond, Branch.uncond);
+    }
+
+    @Override
+    public float[] combine(Map<Branch, float[]> predictions) {
+        return combine(predictions.get(Branch.cond), predictions.get(Branch.uncond), scale, channels);
     }
 
     public static boolean active(float scale, String negativePrompt) {

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** An ORT session plus the weight tensors it reads from (they must outlive it). Safe for concurrent runs. */
 public final class ModelSession implements AutoCloseable {
@@ -21,6 +22,12 @@ public final class ModelSession implements AutoCloseable {
     /** Runs the graph; the caller closes the result. */
     public OrtSession.Result run(Map<String, ? extends OnnxTensorLike> inputs) throws OrtException {
         return session.run(inputs);
+    }
+
+    /** Runs the graph for the named {@code outputs} only; the caller closes the result. */
+    public OrtSession.Result run(Map<String, ? extends OnnxTensorLike> inputs, Set<String> outputs)
+            throws OrtException {
+        return session.run(inputs, outputs);
     }
 
     public OrtSession session() {

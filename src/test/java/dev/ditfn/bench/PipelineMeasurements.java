@@ -3,6 +3,8 @@ package dev.ditfn.bench;
 import dev.ditfn.model.qwenimage.QwenImageSnapshot;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.model.qwenimage.QwenImagePipeline;
@@ -17,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Qwen-Image pipeline figures, not tests: per-stage timings of the tiny and bench presets, uncached (the step-cache
@@ -42,10 +45,10 @@ class PipelineMeasurements {
                 QwenImageSnapshot.write(dir, preset, DType.FLOAT32, 42);
             }
             try (QwenImagePipeline pipeline = QwenImagePipeline.load(DiffusersSnapshot.open(dir), CpuRuntime.shared(),
-                    s -> { })) {
+                    new LoadOptions(Set.of(new LoadOptions.FnBn(1, 0))), s -> { })) {
                 stageTimings(preset, pipeline);
                 if (preset == QwenImageSnapshot.BENCH) {
-                    TransformerFigures.measure(pipeline.transformer(), SIDE, SIDE, 15).describe()
+                    TransformerFigures.measure(pipeline, SIDE, SIDE, 15).describe()
                             .forEach(l -> line("bench %s", l));
                 }
             }
@@ -59,10 +62,10 @@ class PipelineMeasurements {
         GenerationParams params = GenerationParams.uncached("a watercolor fox in a snowy forest", " ", SIDE, SIDE, STEPS,
                 4f, 1, 1, ImageCodec.Format.png);
         // Warm-up; it also fills the prompt cache as a serving process would, so later runs hit it.
-        double uncachedTextMs = pipeline.generate(params).timingsMs().get("text_encode");
+        double uncachedTextMs = pipeline.generate(params, RequestContext.unbounded()).timingsMs().get("text_encode");
         Map<String, List<Double>> stages = new LinkedHashMap<>();
         for (int r = 0; r < RUNS; r++) {
-            GenerationResult result = pipeline.generate(params);
+            GenerationResult result = pipeline.generate(params, RequestContext.unbounded());
             result.timingsMs().forEach((k, v) -> stages.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         }
         StringBuilder sb = new StringBuilder();

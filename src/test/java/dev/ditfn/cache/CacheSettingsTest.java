@@ -1,10 +1,12 @@
 package dev.ditfn.cache;
 
+import dev.ditfn.dit.SegmentPartition;
 import dev.ditfn.testing.TestConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,13 +16,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Configured defaults, per-request overrides and validation through the one parser. */
 class CacheSettingsTest {
 
+    /** Qwen-Image's TeaCache coefficients, the family default the targets below carry. */
+    private static final double[] QWEN = {-450.0, 280.0, -45.0, 3.2, -0.02};
+
+    /** A transformer of {@code blocks} blocks cut at every block, so any Fn/Bn is served. */
+    private static CacheTarget target(int blocks) {
+        return new CacheTarget(new SegmentPartition(blocks, IntStream.range(0, blocks).boxed().toList()), QWEN);
+    }
+
     private static Map<String, Object> configured(Map<String, String> properties) {
         return CacheSettings.defaults(TestConfig.load(properties).cache());
     }
 
     @Test
     void defaultsAreVllmOmnis() {
-        CacheSettings s = CacheSettings.resolve(configured(Map.of()), Map.of(), 60, 50);
+        CacheSettings s = CacheSettings.resolve(configured(Map.of()), Map.of(), target(60), 50);
         assertEquals("none", s.backend());
         assertEquals(0.2, s.teaCache().relL1Thresh());
         assertArrayEquals(new double[] {-450.0, 280.0, -45.0, 3.2, -0.02}, s.teaCache().coefficients());
@@ -39,7 +49,7 @@ class CacheSettingsTest {
         Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit",
                 "dit.cache.Fn_compute_blocks", "8", "dit.cache.coefficients", "1,2,3,4,5"));
         CacheSettings s = CacheSettings.resolve(base, Map.of("residual_diff_threshold", 0.12,
-                "enable_taylorseer", true), 60, 50);
+                "enable_taylorseer", true), target(60), 50);
         assertEquals("cache_dit", s.backend());
         assertEquals(8, s.dbCache().fnComputeBlocks());
         assertEquals(0.12, s.dbCache().residualDiffThreshold());
@@ -56,13 +66,13 @@ class CacheSettingsTest {
     @Test
     void badConfiguredValuesNameTheKey() {
         CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
-                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.taylorseer_order", "5")), 1000));
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.taylorseer_order", "5")), target(1000)));
         assertEquals("taylorseer_order", e.key());
         e = assertThrows(CacheSettings.InvalidSettingException.class,
-                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.backend", "turbo")), 1000));
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.backend", "turbo")), target(1000)));
         assertEquals("backend", e.key());
         e = assertThrows(CacheSettings.InvalidSettingException.class, () -> CacheSettings.checkConfigured(
-                configured(Map.of("dit.cache.Fn_compute_blocks", "40", "dit.cache.Bn_compute_blocks", "30")), 60));
+                configured(Map.of("dit.cache.Fn_compute_blocks", "40", "dit.cache.Bn_compute_blocks", "30")), target(60)));
         assertTrue(e.getMessage().contains("60"), e.getMessage());
     }
 
@@ -70,17 +80,45 @@ class CacheSettingsTest {
     void aConfiguredCustomMaskFixesTheStepCount() {
         Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit",
                 "dit.cache.scm_steps_mask_policy", "custom", "dit.cache.scm_steps_mask", "1,1,0,1,1"));
-        CacheSettings.checkConfigured(base, 60);
+        CacheSettings.checkConfigured(base, target(60));
         assertEquals(List.of(1, 1, 0, 1, 1), base.get("scm_steps_mask"));
     }
 
     @Test
     void wrongTypesAreRefusedByKey() {
         CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
-                () -> CacheSettings.resolve(configured(Map.of()), Map.of("max_warmup_steps", 2.5), 60, 50));
+                () -> CacheSettings.resolve(configured(Map.of()), Map.of("max_warmup_steps", 2.5), target(60), 50));
         assertEquals("max_warmup_steps", e.key());
         e = assertThrows(CacheSettings.InvalidSettingException.class,
-                () -> CacheSettings.resolve(configured(Map.of()), Map.of("enable_taylorseer", "maybe"), 60, 50));
+                () -> CacheSettings.resolve(configured(Map.of()), Map.of("enable_taylorseer", "maybe"), target(60), 50));
         assertEquals("enable_taylorseer", e.key());
+    }
+
+    @Test
+    void aDbCacheSplitOffTheLoadedSegmentsIsRefusedNamingTheKey() {
+        CacheTarget served = new CacheTarget(new SegmentPartition(12, List.of(1, 8)), QWEN);
+        Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit"));
+        assertEquals(8, CacheSettings.resolve(base, Map.of("Fn_compute_blocks", 8), served, 28).dbCache()
+                .fnComputeBlocks());
+        CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(base, Map.of("Fn_compute_blocks", 4), served, 28));
+        assertEquals("Fn_compute_blocks", e.key());
+        assertTrue(e.getMessage().contains("[0, 1, 8, 12]"), e.getMessage());
+        e = assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(base, Map.of("Bn_compute_blocks", 2), served, 28));
+        assertEquals("Bn_compute_blocks", e.key());
+        // tea_cache and none need no cut: any partition serves them
+        assertEquals("tea_cache", CacheSettings.resolve(base, Map.of("backend", "tea_cache", "Fn_compute_blocks", 4),
+                served, 28).backend());
+    }
+
+    @Test
+    void unsetCoefficientsAreTheModelFamilysAndAreReported() {
+        double[] other = {1, 2, 3, 4, 5};
+        CacheTarget family = new CacheTarget(new SegmentPartition(4, List.of(1)), other);
+        Map<String, Object> base = configured(Map.of("dit.cache.backend", "tea_cache"));
+        CacheSettings s = CacheSettings.resolve(base, Map.of(), family, 10);
+        assertArrayEquals(other, s.teaCache().coefficients());
+        assertEquals(List.of(1.0, 2.0, 3.0, 4.0, 5.0), s.effective(base).get("coefficients"));
     }
 }

@@ -83,7 +83,8 @@ public final class DbCachePolicy {
                 return Decision.compute("mask");
             }
             if (config.staticScm()) {
-                return Decision.reuse("static_mask", null);
+                // a mask that starts with 0 has nothing to reuse yet: compute, so the bookkeeping matches what ran
+                return rprev == null ? Decision.compute("no_residual") : Decision.reuse("static_mask", null);
             }
         }
         // 3. max cached

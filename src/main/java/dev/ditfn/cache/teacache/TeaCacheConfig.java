@@ -4,13 +4,10 @@ import java.util.Arrays;
 
 /**
  * TeaCache settings, vLLM-Omni's keys: {@code rel_l1_thresh} (default 0.2), {@code coefficients} (the degree-4
- * rescale polynomial, highest degree first; default Qwen-Image's), and {@code force_last_step} (compute the last
+ * rescale polynomial, highest degree first; default: the model family's), and {@code force_last_step} (compute the last
  * step as the original TeaCache does; vLLM-Omni does not, so default false).
  */
 public record TeaCacheConfig(double relL1Thresh, double[] coefficients, boolean forceLastStep) {
-    /** vLLM-Omni's table for QwenImageTransformer2DModel ("from ComfyUI-TeaCache"). */
-    public static final double[] QWEN_IMAGE_COEFFICIENTS = {-450.0, 280.0, -45.0, 3.2, -0.02};
-
     public TeaCacheConfig {
         coefficients = coefficients.clone();
     }

@@ -1,13 +1,5 @@
 package dev.ditfn.model.qwenimage;
 
-import dev.ditfn.engine.GenerationParams;
-import dev.ditfn.engine.GenerationResult;
-import dev.ditfn.engine.ImageCodec;
-import dev.ditfn.engine.Latents;
-import dev.ditfn.engine.PromptCache;
-import dev.ditfn.engine.TextToImagePipeline;
-import dev.ditfn.engine.TrueCfg;
-
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -15,17 +7,27 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.cache.Branch;
 import dev.ditfn.cache.CacheStats;
-import dev.ditfn.model.qwenimage.QwenImageCachedTransformer;
-import dev.ditfn.model.qwenimage.QwenImageTransformerConfig;
-import dev.ditfn.model.qwenimage.QwenImageTransformerRunner;
-import dev.ditfn.model.qwenimage.QwenImageVaeConfig;
-import dev.ditfn.model.qwenimage.QwenImageVaeDecoder;
-import dev.ditfn.model.qwenimage.QwenPromptEncoding;
+import dev.ditfn.cache.CacheTarget;
+import dev.ditfn.cache.StepCacheDriver;
+import dev.ditfn.dit.SegmentPartition;
+import dev.ditfn.dit.SegmentedTransformer;
+import dev.ditfn.engine.CacheReport;
+import dev.ditfn.engine.DenoisingLoop;
+import dev.ditfn.engine.DiffusionPipeline;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.Guidance;
+import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.engine.Latents;
+import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.engine.PromptCache;
+import dev.ditfn.engine.RequestContext;
+import dev.ditfn.engine.Stopwatch;
+import dev.ditfn.engine.TrueCfg;
+import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.QwenTextEncoder;
 import dev.ditfn.model.text.QwenTextEncoderConfig;
 import dev.ditfn.model.text.QwenTextInputs;
-import dev.ditfn.model.qwenimage.VaePixels;
-import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
@@ -36,18 +38,24 @@ import dev.ditfn.weights.WeightStore;
 
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Qwen-Image text-to-image (diffusers {@code QwenImagePipeline}): prompt template -> Qwen2.5-VL hidden states ->
- * flow-match Euler loop over the DiT (true CFG with norm rescale when a negative prompt is given) -> VAE decode ->
- * PNG/JPEG. The loop owns no model state: every request gets fresh latents and conditioning.
+ * flow-match Euler loop over the segmented DiT under a step cache (true CFG with norm rescale when a negative prompt
+ * is given) -> VAE decode -> PNG/JPEG. Every request gets fresh latents, conditioning and cache state.
  */
-public final class QwenImagePipeline implements TextToImagePipeline {
+public final class QwenImagePipeline implements DiffusionPipeline {
     public static final String CLASS_NAME = "QwenImagePipeline";
+    /**
+     * TeaCache's rescale polynomial for Qwen-Image, highest degree first (vLLM-Omni's
+     * {@code _MODEL_COEFFICIENTS["QwenImageTransformer2DModel"]}).
+     */
+    public static final double[] TEACACHE_COEFFICIENTS = {-450.0, 280.0, -45.0, 3.2, -0.02};
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(QwenImagePipeline.class);
 
@@ -60,7 +68,8 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     private final ByteLevelBpeTokenizer tokenizer;
     private final QwenTextEncoderConfig textConfig;
     private final ModelSession textEncoder;
-    private final QwenImageTransformerRunner transformer;
+    private final QwenImageTransformerConfig transformerConfig;
+    private final SegmentedTransformer transformer;
     private final QwenImageVaeConfig vaeConfig;
     private final ModelSession vae;
     private final FlowMatchEulerScheduler scheduler;
@@ -68,13 +77,15 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     private final PromptCache<PromptEmbeds> prompts = new PromptCache<>(64);
 
     private QwenImagePipeline(OrtRuntime runtime, ByteLevelBpeTokenizer tokenizer, QwenTextEncoderConfig textConfig,
-            ModelSession textEncoder, QwenImageTransformerRunner transformer, QwenImageVaeConfig vaeConfig,
-            ModelSession vae, FlowMatchEulerScheduler scheduler, List<WeightStore> stores) {
+            ModelSession textEncoder, QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
+            QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler,
+            List<WeightStore> stores) {
         this.runtime = runtime;
         this.act = runtime.device().target().activationType();
         this.tokenizer = tokenizer;
         this.textConfig = textConfig;
         this.textEncoder = textEncoder;
+        this.transformerConfig = transformerConfig;
         this.transformer = transformer;
         this.vaeConfig = vaeConfig;
         this.vae = vae;
@@ -83,7 +94,8 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     }
 
     /** Loads every component of {@code snapshot}; {@code stage} hears what is being loaded. */
-    public static QwenImagePipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, Consumer<String> stage) {
+    public static QwenImagePipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, LoadOptions options,
+            Consumer<String> stage) {
         List<WeightStore> stores = new ArrayList<>();
         List<AutoCloseable> built = new ArrayList<>();
         try {
@@ -107,8 +119,9 @@ public final class QwenImagePipeline implements TextToImagePipeline {
                         + " != text_encoder hidden_size " + textConfig.hiddenSize());
             }
             WeightStore transformerWeights = add(stores, snapshot.weights("transformer"));
-            var runner = add(built, new QwenImageTransformerRunner(runtime, transformerConfig, transformerWeights));
-            runner.session(dev.ditfn.dit.TransformerSegment.whole(runner.blocks()));
+            int blocks = transformerConfig.numLayers();
+            var transformer = add(built, new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
+                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks))));
 
             stage.accept("vae decoder");
             QwenImageVaeConfig vaeConfig = QwenImageVaeConfig.fromJson(snapshot.config("vae"));
@@ -119,8 +132,8 @@ public final class QwenImagePipeline implements TextToImagePipeline {
             WeightStore vaeWeights = add(stores, snapshot.weights("vae"));
             ModelSession vae = add(built, runtime.createSession(
                     new QwenImageVaeDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
-            return new QwenImagePipeline(runtime, tokenizer, textConfig, textEncoder, runner, vaeConfig, vae,
-                    scheduler, stores);
+            return new QwenImagePipeline(runtime, tokenizer, textConfig, textEncoder, transformerConfig, transformer,
+                    vaeConfig, vae, scheduler, stores);
         } catch (RuntimeException e) {
             closeAll(built);
             stores.forEach(WeightStore::close);
@@ -144,13 +157,18 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     }
 
     @Override
+    public Set<Task> tasks() {
+        return Set.of(Task.TEXT_TO_IMAGE);
+    }
+
+    @Override
     public int sizeMultiple() {
         return 2 * vaeConfig.scaleFactor();
     }
 
     @Override
-    public int transformerBlocks() {
-        return transformer.blocks();
+    public CacheTarget cacheTarget() {
+        return new CacheTarget(transformer.partition(), TEACACHE_COEFFICIENTS);
     }
 
     @Override
@@ -163,17 +181,32 @@ public final class QwenImagePipeline implements TextToImagePipeline {
         return stores.stream().mapToLong(WeightStore::byteSize).sum();
     }
 
-    public QwenImageTransformerRunner transformer() {
+    @Override
+    public int sessionCount() {
+        return 2 + transformer.sessionCount();
+    }
+
+    public QwenImageTransformerConfig transformerConfig() {
+        return transformerConfig;
+    }
+
+    /** The served transformer sessions (for measurements). */
+    public SegmentedTransformer transformer() {
         return transformer;
     }
 
-    @Override
-    public GenerationResult generate(GenerationParams p) {
-        return generate(p, null);
+    /** The transformer's mapped weights (for measurements). */
+    public WeightStore transformerWeights() {
+        return stores.get(1);
     }
 
-    /** {@link #generate(GenerationParams)}, with {@code observer} (may be null) watching the tea_cache path. */
-    public GenerationResult generate(GenerationParams p, QwenImageCachedTransformer.BlockObserver observer) {
+    public OrtRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public GenerationResult generate(GenerationParams p, RequestContext context,
+            StepCacheDriver.BlockObserver observer) {
         Stopwatch time = new Stopwatch();
         PromptEmbeds cond = time.run("text_encode", () -> prompts.get(p.prompt(), this::encodePrompt));
         PromptEmbeds uncond = p.cfg()
@@ -183,41 +216,17 @@ public final class QwenImagePipeline implements TextToImagePipeline {
         for (int i = 0; i < p.images(); i++) {
             long seed = p.seed() + i;
             // Cache state is per image and branch, fresh each time: nothing survives into another image or request.
-            var cached = new QwenImageCachedTransformer(transformer, p.cache(), p.steps(), observer);
-            stats.add(cached.stats());
-            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cached));
+            var cache = new StepCacheDriver(transformer, p.cache(), p.steps(), observer);
+            stats.add(cache.stats());
+            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context));
             // Each image's metadata reproduces it alone: its own seed, n = 1.
             String parameters = parametersJson(p.single(i));
             byte[] encoded = time.run("decode", () -> decode(latents, p, parameters));
             images.add(new GenerationResult.Image(encoded, seed));
         }
-        Map<String, Object> cacheReport = cacheReport(p, stats);
         LOG.infof("generate %dx%d, %d steps, cfg %s, cache %s: %s", p.width(), p.height(), p.steps(), p.cfg(),
                 p.cache().backend(), stats.stream().map(CacheStats::summary).toList());
-        return new GenerationResult(images, time.totals(), cacheReport);
-    }
-
-    /** The response's {@code cache} object: settings, then what happened (per image when there are several). */
-    private static Map<String, Object> cacheReport(GenerationParams p, List<CacheStats> stats) {
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("backend", p.cache().backend());
-        report.put("config", p.cacheConfig());
-        if (stats.size() == 1) {
-            report.putAll(stats.get(0).toMap(p.trace()));
-        } else {
-            long run = stats.stream().mapToLong(CacheStats::blocksRun).sum();
-            long all = stats.stream().mapToLong(CacheStats::blocksUncached).sum();
-            report.put("blocks_computed_fraction", (double) run / all);
-            List<Map<String, Object>> perImage = new ArrayList<>();
-            for (int i = 0; i < stats.size(); i++) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("seed", p.seed() + i);
-                m.putAll(stats.get(i).toMap(p.trace()));
-                perImage.add(m);
-            }
-            report.put("images", perImage);
-        }
-        return report;
+        return new GenerationResult(images, time.totals(), CacheReport.of(p, stats));
     }
 
     private static String parametersJson(GenerationParams p) {
@@ -232,7 +241,7 @@ public final class QwenImagePipeline implements TextToImagePipeline {
         long[] ids = QwenPromptEncoding.templateIds(tokenizer, prompt);
         int len = ids.length;
         long[] mask = new long[len];
-        java.util.Arrays.fill(mask, 1L);
+        Arrays.fill(mask, 1L);
         QwenTextInputs.Rope rope = QwenTextInputs.rope(len, textConfig.headDim(), textConfig.ropeTheta());
         float[] bias = QwenTextInputs.attentionBias(mask, 1, len);
         try (OnnxTensor idTensor = Tensors.longs(runtime.env(), ids, 1, len);
@@ -251,30 +260,36 @@ public final class QwenImagePipeline implements TextToImagePipeline {
     }
 
     private float[] denoise(GenerationParams p, long seed, PromptEmbeds cond, PromptEmbeds uncond,
-            QwenImageCachedTransformer cached) {
-        int channels = vaeConfig.zDim();
-        int lh = p.height() / vaeConfig.scaleFactor();
-        int lw = p.width() / vaeConfig.scaleFactor();
-        int h2 = lh / 2;
-        int w2 = lw / 2;
-        float[] x = Latents.pack(Latents.noise(seed, channels, lh, lw), channels, lh, lw);
-        float[] sigmas = scheduler.sigmas(p.steps(), h2 * w2);
-        try (var c = transformer.condition(cond.values(), cond.length(), h2, w2);
-                var u = uncond == null ? null : transformer.condition(uncond.values(), uncond.length(), h2, w2)) {
-            for (int i = 0; i < p.steps(); i++) {
-                // The pipeline feeds t = 1000·sigma cast to the latents' dtype, and the model divides by 1000.
-                float sigma = (sigmas[i] * 1000f) / 1000f;
-                float[] v = cached.forward(Branch.cond, i, sigma, x, c);
-                if (u != null) {
-                    v = TrueCfg.combine(v, cached.forward(Branch.uncond, i, sigma, x, u), p.trueCfgScale(),
-                            4 * channels);
+            StepCacheDriver cache, RequestContext context) {
+        Latents layout = new Latents(vaeConfig.zDim(), p.height() / vaeConfig.scaleFactor(),
+                p.width() / vaeConfig.scaleFactor());
+        int h2 = layout.height() / 2;
+        int w2 = layout.width() / 2;
+        float[] x = layout.pack(Latents.noise(seed, layout.channels(), layout.height(), layout.width()));
+        float[] sigmas = scheduler.sigmas(p.steps(), layout.tokens());
+        Guidance guidance = uncond == null ? Guidance.NONE : new TrueCfg(p.trueCfgScale(), layout.tokenChannels());
+        try (var c = conditioning(cond, h2, w2);
+                var u = uncond == null ? null : conditioning(uncond, h2, w2)) {
+            DenoisingLoop.run(x, sigmas, guidance, (branch, step, sigma, latents) -> {
+                // Upstream feeds t = 1000·sigma and the model divides by 1000: the fp32 round trip is kept; the
+                // rounding to the activation type happens in the graph's timestep embedding.
+                float t = (sigma * 1000f) / 1000f;
+                try (OnnxTensor hidden = Tensors.of(runtime.env(), act, latents, 1, layout.tokens(),
+                        layout.tokenChannels());
+                        OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {t}, 1)) {
+                    QwenImageConditioning branchInputs = branch == Branch.cond ? c : u;
+                    return cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
                 }
-                FlowMatchEulerScheduler.step(x, v, sigmas[i], sigmas[i + 1]);
-            }
-            return Latents.unpack(x, channels, lh, lw);
+            }, context);
+            return layout.unpack(x);
         } catch (OrtException e) {
             throw new IllegalStateException("transformer failed: " + e.getMessage(), e);
         }
+    }
+
+    private QwenImageConditioning conditioning(PromptEmbeds prompt, int h2, int w2) throws OrtException {
+        return new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(), h2,
+                w2);
     }
 
     private byte[] decode(float[] latents, GenerationParams p, String parameters) {
@@ -298,25 +313,5 @@ public final class QwenImagePipeline implements TextToImagePipeline {
         textEncoder.close();
         vae.close();
         stores.forEach(WeightStore::close);
-    }
-
-    /** Wall time per named stage, summed over calls. */
-    private static final class Stopwatch {
-        private final Map<String, Double> totals = new LinkedHashMap<>();
-        private final long start = System.nanoTime();
-
-        <T> T run(String stage, java.util.function.Supplier<T> work) {
-            long t0 = System.nanoTime();
-            try {
-                return work.get();
-            } finally {
-                totals.merge(stage, (System.nanoTime() - t0) / 1e6, Double::sum);
-            }
-        }
-
-        Map<String, Double> totals() {
-            totals.put("total", (System.nanoTime() - start) / 1e6);
-            return totals;
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.ditfn.model.qwenimage;
 
+import dev.ditfn.dit.SegmentGraphs;
+import dev.ditfn.dit.SegmentedTransformer;
 import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
@@ -26,13 +28,16 @@ import java.util.List;
  *       prologue); with the epilogue it outputs {@code velocity [B, N, patch²·out_channels]};</li>
  *   <li>with {@link TransformerSegment#modulatedInput()} it also outputs {@code modulated_input [B, N, D]}: block
  *       {@code from}'s {@code LayerNorm(img)·(1 + scale1) + shift1} (TeaCache's probe).</li>
+ *   <li>a prologue without blocks computes block 0's image modulation {@code img_mod.1(SiLU(temb))} (it needs it for
+ *       the probe) and outputs it as {@code img_mod_0_out [B, 6D]}; a segment that starts at block 0 without the
+ *       prologue takes it as {@code img_mod_0}. So those weights live in one session only.</li>
  * </ul>
  * No attention mask: a single unpadded prompt per call (spec §2.3 step 6, mask absent).
  *
  * <p>Precision: norm statistics, RoPE, softmax (fp16: MultiHeadAttention's own) and the timestep sinusoid run in
  * fp32; with fp16 activations the streams are clipped to ±65504 after each block, as upstream does.
  */
-public final class QwenImageTransformer {
+public final class QwenImageTransformer implements SegmentGraphs {
     public static final String HIDDEN_STATES = "hidden_states";
     public static final String ENCODER_HIDDEN_STATES = "encoder_hidden_states";
     public static final String TIMESTEP = "timestep";
@@ -46,8 +51,12 @@ public final class QwenImageTransformer {
     public static final String IMG_OUT = "img_out";
     public static final String TXT_OUT = "txt_out";
     public static final String TEMB_OUT = "temb_out";
-    public static final String VELOCITY = "velocity";
-    public static final String MODULATED_INPUT = "modulated_input";
+    public static final String VELOCITY = SegmentedTransformer.VELOCITY;
+    public static final String MODULATED_INPUT = SegmentedTransformer.PROBE;
+    /** Block 0's image modulation, handed from a prologue-only segment to the segment that runs block 0. */
+    public static final String IMG_MOD_0 = "img_mod_0";
+    /** The image and text streams, image first: DBCache measures the image stream's Fn residual, as upstream. */
+    static final List<String> STREAMS = List.of(IMG, TXT);
 
     /** Channels of the sinusoidal timestep projection ({@code Timesteps(num_channels=256)}). */
     public static final int TIMESTEP_CHANNELS = 256;
@@ -68,7 +77,18 @@ public final class QwenImageTransformer {
         return config;
     }
 
+    @Override
+    public int blocks() {
+        return config.numLayers();
+    }
+
+    @Override
+    public List<String> streams() {
+        return STREAMS;
+    }
+
     /** Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read. */
+    @Override
     public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
         if (segment.to() > config.numLayers() || segment.modulatedInput() && segment.from() >= config.numLayers()) {
             throw new IllegalArgumentException("segment " + segment + " exceeds the model's " + config.numLayers()
@@ -110,6 +130,8 @@ public final class QwenImageTransformer {
         private Value textLength;
         /** SiLU(temb), shared by every block's modulation and the output head. */
         private Value siluTemb;
+        /** Block 0's image modulation {@code [B, 6D]} when another segment computed it, else null. */
+        private Value imgMod0;
 
         Emitter(GraphBuilder g) {
             this.g = g;
@@ -134,18 +156,31 @@ public final class QwenImageTransformer {
                 txt = g.input(TXT, act, BATCH, TEXT_TOKENS, d);
                 temb = g.input(TEMB, act, BATCH, d);
                 ropeInputs();
+                if (segment.from() == 0 && segment.blocks() > 0) {
+                    imgMod0 = g.input(IMG_MOD_0, act, BATCH, 6 * d);
+                }
             }
             if (segment.blocks() > 0) {
                 textLength = g.slice(g.shape(txt), 0, 1, 2);
             }
-            if (segment.blocks() > 0 || segment.epilogue() || segment.modulatedInput()) {
+            if (segment.blocks() > 0 || segment.epilogue() || segment.prologue()) {
                 siluTemb = g.silu(temb);
             }
 
-            // With no block to run, the modulated input of block `from` is computed on its own (TeaCache's probe
-            // before deciding whether to run the blocks at all).
-            Value modulated = segment.modulatedInput() && segment.blocks() == 0
-                    ? modulatedImageInput(segment.from(), img) : null;
+            // A prologue-only segment computes block 0's image modulation for the segment that runs block 0, and
+            // from it the probe TeaCache decides on before running any block.
+            boolean handsOverMod0 = segment.prologue() && segment.to() == 0 && !segment.epilogue();
+            Value modulated = null;
+            if (handsOverMod0) {
+                imgMod0 = modulationVector("transformer_blocks.0.img_mod.1", 6);
+                if (segment.modulatedInput()) {
+                    Value[] mod = chunks(imgMod0, 6);
+                    modulated = modulate(nn.layerNorm(img, d, null, null, EPS), mod[0], mod[1]);
+                }
+            } else if (segment.modulatedInput() && segment.blocks() == 0) {
+                throw new IllegalArgumentException("segment " + segment + ": the probe without blocks is computed by the"
+                        + " prologue only");
+            }
             for (int i = segment.from(); i < segment.to(); i++) {
                 Value[] out = block(i, img, txt);
                 img = out[0];
@@ -162,6 +197,9 @@ public final class QwenImageTransformer {
                 g.output(txt, TXT_OUT, act, BATCH, TEXT_TOKENS, d);
                 if (segment.prologue()) {
                     g.output(temb, TEMB_OUT, act, BATCH, d);
+                }
+                if (handsOverMod0) {
+                    g.output(imgMod0, IMG_MOD_0 + "_out", act, BATCH, 6 * d);
                 }
             }
             if (segment.modulatedInput()) {
@@ -217,7 +255,7 @@ public final class QwenImageTransformer {
         /** Block {@code i}: returns the new image stream, the new text stream and the block's modulated image input. */
         private Value[] block(int i, Value img, Value txt) {
             String p = "transformer_blocks." + i + ".";
-            Value[] imgMod = modulation(p + "img_mod.1", 6);
+            Value[] imgMod = i == 0 && imgMod0 != null ? chunks(imgMod0, 6) : modulation(p + "img_mod.1", 6);
             Value[] txtMod = modulation(p + "txt_mod.1", 6);
 
             Value imgIn = modulate(nn.layerNorm(img, d, null, null, EPS), imgMod[0], imgMod[1]);
@@ -237,16 +275,19 @@ public final class QwenImageTransformer {
             return new Value[] {img, txt, imgIn};
         }
 
-        /** Block {@code i}'s {@code LayerNorm(img)·(1 + scale1) + shift1}, without running the block. */
-        private Value modulatedImageInput(int i, Value img) {
-            Value[] imgMod = modulation("transformer_blocks." + i + ".img_mod.1", 6);
-            return modulate(nn.layerNorm(img, d, null, null, EPS), imgMod[0], imgMod[1]);
-        }
-
         /** {@code Linear(SiLU(temb))} cut into {@code chunks} pieces of D, each {@code [B, 1, D]}. */
         private Value[] modulation(String prefix, int chunks) {
-            Value mod = nn.linear(siluTemb, g.weight(prefix + ".weight", chunks * d, d),
+            return chunks(modulationVector(prefix, chunks), chunks);
+        }
+
+        /** {@code Linear(SiLU(temb))}: {@code [B, chunks·D]}. */
+        private Value modulationVector(String prefix, int chunks) {
+            return nn.linear(siluTemb, g.weight(prefix + ".weight", chunks * d, d),
                     g.weight(prefix + ".bias", chunks * d));
+        }
+
+        /** A modulation vector {@code [B, chunks·D]} cut into {@code chunks} pieces, each {@code [B, 1, D]}. */
+        private Value[] chunks(Value mod, int chunks) {
             long[] sizes = new long[chunks];
             java.util.Arrays.fill(sizes, d);
             return g.split(g.reshape(mod, 0, 1, chunks * d), 2, sizes);

@@ -99,6 +99,18 @@ class DbCachePolicyTest {
     }
 
     @Test
+    void staticMaskThatStartsWithACachedStepComputesItFirstAndCountsItAsComputed() {
+        // Nothing was computed yet, so there is no residual to reuse: the step computes, and the bookkeeping says so
+        // (a cached verdict here made the counters and the stored residual disagree with what ran).
+        int[] mask = StepsMask.parse("0010");
+        DbCachePolicy p = new DbCachePolicy(bare().scmStepsPolicy("static").build(), mask);
+        assertEquals(List.of("no_residual", "STATIC_MASK", "mask", "STATIC_MASK"), run(p, 4));
+        assertEquals(List.of(0, 2), p.computedSteps());
+        assertEquals(List.of(1, 3), p.cachedSteps());
+        assertEquals(1, p.continuousCounter());
+    }
+
+    @Test
     void dynamicMaskLetsTheZerosThroughToTheDiffAndComputesTheOnes() {
         int[] mask = StepsMask.parse("1101");
         DbCachePolicy p = new DbCachePolicy(bare().maxWarmupSteps(4).scmStepsMaskPolicy("custom")

@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** TeaCache's accumulation with Qwen-Image's coefficients, on synthetic modulated inputs with known distances. */
 class TeaCachePolicyTest {
-    private static final TeaCacheConfig QWEN = new TeaCacheConfig(0.2, TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS, false);
+    /** vLLM-Omni's table for QwenImageTransformer2DModel. */
+    private static final double[] QWEN_COEFFICIENTS = {-450.0, 280.0, -45.0, 3.2, -0.02};
+    private static final TeaCacheConfig QWEN = new TeaCacheConfig(0.2, QWEN_COEFFICIENTS, false);
 
     /** A modulated input whose relative L1 distance to {@code ones(n)} is exactly {@code d}. */
     private static float[] at(double d) {
@@ -69,7 +71,7 @@ class TeaCachePolicyTest {
 
     @Test
     void thresholdZeroNeverReuses() {
-        TeaCachePolicy policy = new TeaCachePolicy(new TeaCacheConfig(0, TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS,
+        TeaCachePolicy policy = new TeaCachePolicy(new TeaCacheConfig(0, QWEN_COEFFICIENTS,
                 false), 5);
         for (int step = 0; step < 5; step++) {
             assertFalse(policy.decide(step, at(0)).cache());
@@ -78,7 +80,7 @@ class TeaCachePolicyTest {
 
     @Test
     void forceLastStepComputesTheLastStep() {
-        TeaCacheConfig huge = new TeaCacheConfig(100, TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS, true);
+        TeaCacheConfig huge = new TeaCacheConfig(100, QWEN_COEFFICIENTS, true);
         TeaCachePolicy policy = new TeaCachePolicy(huge, 3);
         assertFalse(policy.decide(0, at(0)).cache());
         assertTrue(policy.decide(1, at(0.01)).cache());
@@ -100,7 +102,7 @@ class TeaCachePolicyTest {
     @Test
     void configValidationNamesTheKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new TeaCacheConfig(-1, TeaCacheConfig.QWEN_IMAGE_COEFFICIENTS, false).validate());
+                () -> new TeaCacheConfig(-1, QWEN_COEFFICIENTS, false).validate());
         assertTrue(e.getMessage().startsWith("rel_l1_thresh"));
         e = assertThrows(IllegalArgumentException.class, () -> new TeaCacheConfig(0.2, new double[3], false).validate());
         assertTrue(e.getMessage().startsWith("coefficients"));

@@ -4,6 +4,7 @@ import static dev.ditfn.model.qwenimage.QwenImageTransformer.ENCODER_HIDDEN_STAT
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.HIDDEN_STATES;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_OUT;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_MOD_0;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.MODULATED_INPUT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB_OUT;
@@ -97,7 +98,7 @@ class QwenImageTransformerTest {
         GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false, false));
         Map<String, float[]> out = m.run(g, prologueInputs(normal(rnd, b * N * c.inChannels()),
                 normal(rnd, b * L * c.jointAttentionDim()), sigma, b));
-        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT), out.keySet());
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, IMG_MOD_0 + "_out"), out.keySet());
         assertClose(ref.timestepEmbedding(sigma), out.get(TEMB_OUT), FP32_TOL, "(a) temb for sigma 1, 0.5, 0.02");
     }
 
@@ -122,13 +123,13 @@ class QwenImageTransformerTest {
         float[] img = normal(rnd, b * N * dim);
         float[] txt = normal(rnd, b * L * dim);
         float[] temb = normal(rnd, b * dim);
-        GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, false, false, false));
+        GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, false, false));
         Map<String, float[]> out = m.run(g, streamInputs(img, txt, temb, b));
         assertEquals(Set.of(IMG_OUT, TXT_OUT), out.keySet());
-        QwenImageReference.BlockOut r = ref.block(0, QwenTestModel.d(img), QwenTestModel.d(txt),
+        QwenImageReference.BlockOut r = ref.block(1, QwenTestModel.d(img), QwenTestModel.d(txt),
                 QwenTestModel.d(temb), b, H2, W2, L);
-        assertClose(r.img(), out.get(IMG_OUT), FP32_TOL, "(c) block 0 image stream, B=2");
-        assertClose(r.txt(), out.get(TXT_OUT), FP32_TOL, "(c) block 0 text stream, B=2");
+        assertClose(r.img(), out.get(IMG_OUT), FP32_TOL, "(c) block 1 image stream, B=2");
+        assertClose(r.txt(), out.get(TXT_OUT), FP32_TOL, "(c) block 1 text stream, B=2");
     }
 
     // ---- (d) monolithic forward ------------------------------------------------------------------------
@@ -183,11 +184,14 @@ class QwenImageTransformerTest {
         assertEquals(Set.of(VELOCITY), second.keySet());
         assertClose(whole, second.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,1) -> [1,2)+epilogue vs whole(2)");
 
-        // three segments: prologue+[0,0) -> [0,1) -> [1,2)+epilogue
+        // three segments: prologue+[0,0) -> [0,1) -> [1,2)+epilogue; block 0 gets its image modulation from the
+        // prologue, which holds those weights
         Map<String, float[]> s0 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
                 false)), prologueInputs(x, e, sigma, 1));
+        Map<String, Tensor> s1In = streamInputs(s0.get(IMG_OUT), s0.get(TXT_OUT), s0.get(TEMB_OUT), 1);
+        s1In.put(IMG_MOD_0, Tensor.act(s0.get(IMG_MOD_0 + "_out"), 1, 6 * dim));
         Map<String, float[]> s1 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, false, false,
-                false)), streamInputs(s0.get(IMG_OUT), s0.get(TXT_OUT), s0.get(TEMB_OUT), 1));
+                false)), s1In);
         Map<String, float[]> s2 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true,
                 false)), streamInputs(s1.get(IMG_OUT), s1.get(TXT_OUT), s0.get(TEMB_OUT), 1));
         assertClose(whole, s2.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,0) -> [0,1) -> [1,2)+epilogue vs whole");
@@ -227,7 +231,7 @@ class QwenImageTransformerTest {
         // TeaCache's probe: the prologue alone, with block 0's modulated input computed without running block 0
         Map<String, float[]> probe = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
                 true)), prologueInputs(x, e, sigma, 1));
-        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, MODULATED_INPUT), probe.keySet());
+        assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, IMG_MOD_0 + "_out", MODULATED_INPUT), probe.keySet());
         assertClose(b0.modulatedImg(), probe.get(MODULATED_INPUT), FP32_TOL, "(f) probe-only modulated_input");
         assertClose(s.img(), probe.get(IMG_OUT), FP32_TOL, "(f) probe passes the image stream through");
     }

@@ -1,0 +1,173 @@
+package dev.ditfn.cache;
+
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtException;
+import dev.ditfn.cache.cachedit.DbCacheConfig;
+import dev.ditfn.cache.cachedit.DbCachePolicy;
+import dev.ditfn.cache.cachedit.Predictors;
+import dev.ditfn.cache.teacache.TeaCachePolicy;
+import dev.ditfn.dit.SegmentedTransformer;
+import dev.ditfn.dit.TransformerPass;
+
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A step cache over any {@link SegmentedTransformer}, for one image of one request: the cache's model shape (which
+ * segments run, which streams are compared and reused). Policies and predictors come from the backend packages;
+ * their state lives here, per guidance branch, and dies with this object.
+ *
+ * <ul>
+ *   <li>none: prologue, every block, epilogue;</li>
+ *   <li>tea_cache: prologue (+ probe) | blocks [0, N) or the stored residual | epilogue;</li>
+ *   <li>cache_dit: prologue | Fn blocks | middle blocks or the predicted residual | Bn blocks + epilogue.</li>
+ * </ul>
+ */
+public final class StepCacheDriver {
+    private final SegmentedTransformer transformer;
+    private final CacheSettings settings;
+    private final int steps;
+    private final int blocks;
+    private final List<String> streams;
+    private final CacheStats stats;
+    private final Map<Branch, BranchState> branches = new EnumMap<>(Branch.class);
+    private final BlockObserver observer;
+
+    /**
+     * Sees what the tea_cache path computes, for fitting TeaCache's rescale polynomial (the {@code calibrate}
+     * command runs tea_cache with {@code rel_l1_thresh} 0, so every step computes and nothing is reused).
+     */
+    @FunctionalInterface
+    public interface BlockObserver {
+        /** Called on each computed step of {@code branch}: the probe and the primary stream after every block. */
+        void computed(Branch branch, int step, float[] modulatedInput, float[] blockStackOutput);
+    }
+
+    /** {@code observer} (may be null) hears every computed step of the tea_cache path. */
+    public StepCacheDriver(SegmentedTransformer transformer, CacheSettings settings, int steps,
+            BlockObserver observer) {
+        this.transformer = transformer;
+        this.settings = settings;
+        this.steps = steps;
+        this.blocks = transformer.blocks();
+        this.streams = transformer.streams();
+        this.stats = new CacheStats(blocks);
+        this.observer = observer;
+    }
+
+    public CacheStats stats() {
+        return stats;
+    }
+
+    /**
+     * The velocity of {@code branch} at denoising step {@code step}; {@code inputs} are the transformer's model
+     * inputs for this call (latent tokens, timestep, the branch's conditioning).
+     */
+    public float[] velocity(Branch branch, int step, float sigma, Map<String, ? extends OnnxTensorLike> inputs)
+            throws OrtException {
+        try (TransformerPass pass = transformer.pass(inputs)) {
+            return switch (settings.backend()) {
+                case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
+                case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
+                default -> {
+                    stats.record(step, sigma, branch, Decision.compute("disabled"), blocks);
+                    yield pass.forward();
+                }
+            };
+        }
+    }
+
+    private BranchState state(Branch b) {
+        return branches.computeIfAbsent(b, k -> new BranchState());
+    }
+
+    /** Per-branch cache state, fresh for every request. */
+    private final class BranchState {
+        final TeaCachePolicy tea = new TeaCachePolicy(settings.teaCache(), steps);
+        final DbCachePolicy db = new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps));
+        final Map<String, ResidualPredictor> predictors = new HashMap<>();
+        final Map<String, float[]> teaResiduals = new HashMap<>();
+
+        ResidualPredictor predictor(String stream) {
+            return predictors.computeIfAbsent(stream, s -> Predictors.predictor(settings.dbCache()));
+        }
+    }
+
+    private float[] teaCache(BranchState s, Branch branch, int step, float sigma, TransformerPass pass)
+            throws OrtException {
+        float[] probe = pass.prologue(true);
+        Decision d = s.tea.decide(step, probe);
+        Map<String, float[]> before = read(pass);
+        if (d.cache()) {
+            for (String name : streams) {
+                pass.replaceStream(name, add(before.get(name), s.teaResiduals.get(name)));
+            }
+        } else {
+            pass.blocks(0, blocks);
+            for (String name : streams) {
+                float[] after = pass.stream(name);
+                s.teaResiduals.put(name, sub(after, before.get(name)));
+                if (observer != null && name.equals(streams.get(0))) {
+                    observer.computed(branch, step, probe, after);
+                }
+            }
+        }
+        stats.record(step, sigma, branch, d, d.cache() ? 0 : blocks);
+        return pass.epilogue();
+    }
+
+    private float[] dbCache(BranchState s, Branch branch, int step, float sigma, TransformerPass pass)
+            throws OrtException {
+        DbCacheConfig c = settings.dbCache();
+        int fn = c.fnComputeBlocks();
+        int tail = blocks - c.bnComputeBlocks();
+        String primary = streams.get(0);
+        pass.prologue(false);
+        float[] h0 = pass.stream(primary);
+        pass.blocks(0, fn);
+        Map<String, float[]> front = read(pass);
+        for (String name : streams) {
+            s.predictor(name).stepBegin();
+        }
+        Decision d = s.db.decide(step, sub(front.get(primary), h0));
+        if (d.cache()) {
+            for (String name : streams) {
+                pass.replaceStream(name, add(front.get(name), s.predictor(name).predict()));
+            }
+        } else {
+            pass.blocks(fn, tail);
+            for (String name : streams) {
+                s.predictor(name).update(sub(pass.stream(name), front.get(name)));
+            }
+        }
+        pass.blocks(tail, blocks);
+        stats.record(step, sigma, branch, d, d.cache() ? fn + c.bnComputeBlocks() : blocks);
+        return pass.epilogue();
+    }
+
+    private Map<String, float[]> read(TransformerPass pass) {
+        Map<String, float[]> out = new HashMap<>();
+        for (String name : streams) {
+            out.put(name, pass.stream(name));
+        }
+        return out;
+    }
+
+    private static float[] add(float[] a, float[] b) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] + b[i];
+        }
+        return out;
+    }
+
+    private static float[] sub(float[] a, float[] b) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] - b[i];
+        }
+        return out;
+    }
+}

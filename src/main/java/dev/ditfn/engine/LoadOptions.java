@@ -1,0 +1,51 @@
+package dev.ditfn.engine;
+
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a deployment fixes at load: the DBCache block splits its sessions must serve, as {@code Fn_compute_blocks}
+ * and {@code Bn_compute_blocks} pairs (the transformer is cut at {@code Fn} and {@code N − Bn} for each).
+ */
+public record LoadOptions(Set<FnBn> cacheSplits) {
+
+    /** One DBCache split: {@code Fn} leading and {@code Bn} trailing blocks always computed. */
+    public record FnBn(int fn, int bn) {
+        private static final Pattern NAME = Pattern.compile("F(\\d{1,4})B(\\d{1,4})");
+
+        /** Parses cache-dit's name of a split, e.g. {@code F8B0}. */
+        public static FnBn parse(String name) {
+            Matcher m = NAME.matcher(name.trim());
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + name + "' is not a DBCache split such as F8B0 (F<Fn_compute_blocks>"
+                        + "B<Bn_compute_blocks>)");
+            }
+            return new FnBn(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+        }
+
+        @Override
+        public String toString() {
+            return "F" + fn + "B" + bn;
+        }
+    }
+
+    public LoadOptions {
+        cacheSplits = Set.copyOf(cacheSplits);
+    }
+
+    /** The block indices where a transformer of {@code blocks} blocks must be cut. */
+    public Set<Integer> cuts(int blocks) {
+        Set<Integer> cuts = new TreeSet<>();
+        for (FnBn s : cacheSplits) {
+            if (s.fn() < 0 || s.bn() < 0 || s.fn() + s.bn() > blocks) {
+                throw new IllegalArgumentException("the DBCache split " + s + " (Fn_compute_blocks, Bn_compute_blocks)"
+                        + " does not fit the transformer's " + blocks + " blocks");
+            }
+            cuts.add(s.fn());
+            cuts.add(blocks - s.bn());
+        }
+        return cuts;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.ditfn.model.qwenimage;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import dev.ditfn.onnx.DType;
+import dev.ditfn.runtime.Tensors;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One guidance branch's conditioning for one request: prompt embeddings and RoPE tables as ORT tensors, made once and
+ * fed to the transformer at every step.
+ */
+public final class QwenImageConditioning implements AutoCloseable {
+    private final Map<String, OnnxTensor> tensors = new HashMap<>();
+
+    /** @param promptEmbeds {@code [textLen, joint_attention_dim]} row-major; the image is {@code h2 × w2} tokens */
+    public QwenImageConditioning(OrtEnvironment env, DType act, QwenImageTransformerConfig c, float[] promptEmbeds,
+            int textLen, int h2, int w2) throws OrtException {
+        QwenRope rope = QwenRope.of(c);
+        QwenRope.Tables img = rope.imageTables(h2, w2);
+        QwenRope.Tables txt = rope.textTables(textLen, h2, w2);
+        try {
+            tensors.put(QwenImageTransformer.ENCODER_HIDDEN_STATES,
+                    Tensors.of(env, act, promptEmbeds, 1, textLen, c.jointAttentionDim()));
+            tensors.put(QwenImageTransformer.IMG_COS, Tensors.of(env, DType.FLOAT32, img.cos(), img.shape()));
+            tensors.put(QwenImageTransformer.IMG_SIN, Tensors.of(env, DType.FLOAT32, img.sin(), img.shape()));
+            tensors.put(QwenImageTransformer.TXT_COS, Tensors.of(env, DType.FLOAT32, txt.cos(), txt.shape()));
+            tensors.put(QwenImageTransformer.TXT_SIN, Tensors.of(env, DType.FLOAT32, txt.sin(), txt.shape()));
+        } catch (OrtException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The transformer's inputs at one step: these tensors plus the latent tokens and the timestep. */
+    public Map<String, OnnxTensor> with(OnnxTensor hiddenStates, OnnxTensor timestep) {
+        Map<String, OnnxTensor> inputs = new HashMap<>(tensors);
+        inputs.put(QwenImageTransformer.HIDDEN_STATES, hiddenStates);
+        inputs.put(QwenImageTransformer.TIMESTEP, timestep);
+        return inputs;
+    }
+
+    @Override
+    public void close() {
+        tensors.values().forEach(OnnxTensor::close);
+    }
+}
