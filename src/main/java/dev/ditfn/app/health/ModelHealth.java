@@ -28,7 +28,10 @@ final class ModelHealth {
                 LoadedModel m = status.model();
                 b.withData("model", m.id()).withData("model_dir", m.dir().toString())
                         .withData("pipeline", m.pipelineClass()).withData("tensors", m.tensors())
-                        .withData("weight_bytes", m.weightBytes()).withData("load_ms", m.loadTime().toMillis());
+                        .withData("weight_bytes", m.weightBytes()).withData("load_ms", m.loadTime().toMillis())
+                        .withData("sessions", m.pipeline().sessionCount())
+                        .withData("transformer_segments", m.pipeline().cacheTarget().partition().boundaries()
+                                .toString());
             }
         }
         return b.build();
