@@ -98,9 +98,16 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
                 bool(m, "enable_taylorseer"), integer(m, "taylorseer_order"), string(m, "scm_steps_mask_policy"),
                 string(m, "scm_steps_policy"), mask == null ? null : mask.stream().mapToInt(Double::intValue).toArray(),
                 bool(m, "clean_continuous_counter"));
-        // Both backends' parameters are checked, so a bad default never hides behind the other backend.
+        // Every value is checked, whichever backend runs; the step count only against the running backend (a
+        // profile's SCM preset has no mask for some step counts, which must not refuse tea_cache requests).
         check(() -> tea.validate(), "rel_l1_thresh", "coefficients");
-        check(() -> db.validate(blocks, steps), DBCACHE_KEYS.toArray(String[]::new));
+        check(() -> {
+            if (backend.equals(CACHE_DIT)) {
+                db.validate(blocks, steps);
+            } else {
+                db.validate(blocks);
+            }
+        }, DBCACHE_KEYS.toArray(String[]::new));
         return new CacheSettings(backend, tea, db);
     }
 
@@ -111,12 +118,15 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
     }
 
     /**
-     * Checks configured defaults: against {@code blocks} (pass a huge number before the model is known). The step
-     * count is a request's; a configured custom SCM mask fixes it to its own length, else 28 stands in.
+     * Checks configured defaults fully, the inactive backend's included: against {@code blocks} (pass a huge number
+     * before the model is known). The step count is a request's; a configured custom SCM mask fixes it to its own
+     * length, else 28 stands in.
      */
     public static void checkConfigured(Map<String, Object> base, int blocks) {
         Object mask = base.get("scm_steps_mask");
-        resolve(base, Map.of(), blocks, mask instanceof List<?> l && !l.isEmpty() ? l.size() : 28);
+        int steps = mask instanceof List<?> l && !l.isEmpty() ? l.size() : 28;
+        CacheSettings s = resolve(base, Map.of(), blocks, steps);
+        check(() -> s.dbCache().validate(blocks, steps), DBCACHE_KEYS.toArray(String[]::new));
     }
 
     /** The parameters of the active backend, as reported in responses. */

@@ -87,7 +87,9 @@ public final class QwenImageCachedTransformer {
     /** Per-branch cache state, fresh for every request. */
     private final class BranchState {
         final TeaCachePolicy tea = new TeaCachePolicy(settings.teaCache(), steps);
-        final DbCachePolicy db = new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps));
+        // only cache_dit's SCM mask is checked against the step count: other backends have none to build
+        final DbCachePolicy db = settings.backend().equals(CacheSettings.CACHE_DIT)
+                ? new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps)) : null;
         final ResidualPredictor img = Predictors.predictor(settings.dbCache());
         final ResidualPredictor txt = Predictors.predictor(settings.dbCache());
         float[] teaImgResidual;
