@@ -128,9 +128,16 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
                 bool(m, "enable_taylorseer"), integer(m, "taylorseer_order"), string(m, "scm_steps_mask_policy"),
                 string(m, "scm_steps_policy"), mask == null ? null : mask.stream().mapToInt(Double::intValue).toArray(),
                 bool(m, "clean_continuous_counter"));
-        // Both backends' parameters are checked, so a bad default never hides behind the other backend.
+        // Every value is checked, whichever backend runs; the step count only against the running backend (a
+        // profile's SCM preset has no mask for some step counts, which must not refuse tea_cache requests).
         check(() -> tea.validate(), "rel_l1_thresh", "coefficients");
-        check(() -> db.validate(blocks, steps), DBCACHE_KEYS.toArray(String[]::new));
+        check(() -> {
+            if (backend.equals(CACHE_DIT)) {
+                db.validate(blocks, steps);
+            } else {
+                db.validate(blocks);
+            }
+        }, DBCACHE_KEYS.toArray(String[]::new));
         return new CacheSettings(backend, tea, db);
     }
 
@@ -145,16 +152,23 @@ public record CacheSettings(String backend, TeaCacheConfig teaCache, DbCacheConf
     }
 
     /**
-     * Checks configured defaults against the loaded model. The step count is a request's; a configured custom SCM
-     * mask fixes it to its own length, else 28 stands in.
+     * Checks configured defaults fully, the inactive backend's included, against the loaded model. The step count is
+     * a request's; a configured custom SCM mask fixes it to its own length, else 28 stands in.
      */
     public static void checkConfigured(Map<String, Object> base, CacheTarget target) {
-        resolve(base, Map.of(), target, configuredSteps(base));
+        int steps = configuredSteps(base);
+        checkStepsOfBoth(resolve(base, Map.of(), target, steps), target.blocks(), steps);
     }
 
     /** Checks configured defaults before any model is known: every value that does not depend on the model. */
     public static void checkConfigured(Map<String, Object> base) {
-        resolve(base, Map.of(), Integer.MAX_VALUE / 2, null, configuredSteps(base));
+        int steps = configuredSteps(base);
+        int blocks = Integer.MAX_VALUE / 2;
+        checkStepsOfBoth(resolve(base, Map.of(), blocks, null, steps), blocks, steps);
+    }
+
+    private static void checkStepsOfBoth(CacheSettings s, int blocks, int steps) {
+        check(() -> s.dbCache().validate(blocks, steps), DBCACHE_KEYS.toArray(String[]::new));
     }
 
     private static int configuredSteps(Map<String, Object> base) {

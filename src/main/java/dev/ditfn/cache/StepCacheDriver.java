@@ -83,10 +83,13 @@ public final class StepCacheDriver {
         return branches.computeIfAbsent(b, k -> new BranchState());
     }
 
-    /** Per-branch cache state, fresh for every request. */
+    /** Per-branch cache state, fresh for every request; only the running backend's policy exists. */
     private final class BranchState {
-        final TeaCachePolicy tea = new TeaCachePolicy(settings.teaCache(), steps);
-        final DbCachePolicy db = new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps));
+        final TeaCachePolicy tea = settings.backend().equals(CacheSettings.TEA_CACHE)
+                ? new TeaCachePolicy(settings.teaCache(), steps) : null;
+        // the SCM mask is only built (and checked against the step count) when cache_dit runs
+        final DbCachePolicy db = settings.backend().equals(CacheSettings.CACHE_DIT)
+                ? new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps)) : null;
         final Map<String, ResidualPredictor> predictors = new HashMap<>();
         final Map<String, float[]> teaResiduals = new HashMap<>();
 

@@ -15,12 +15,13 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Locale;
 
 /**
- * Encodes RGB pixels as PNG (generation parameters in a {@code tEXt} chunk keyed {@code parameters}) or JPEG
- * (parameters in the COM segment), with the JDK's ImageIO writers.
+ * Encodes RGB pixels as PNG (generation parameters in an {@code iTXt} chunk keyed {@code parameters}, UTF-8) or JPEG
+ * (parameters in the COM segment as UTF-8 bytes), with the JDK's ImageIO writers.
  */
 public final class ImageCodec {
     public enum Format {
@@ -87,15 +88,22 @@ public final class ImageCodec {
         String formatName = metadata.getNativeMetadataFormatName();
         IIOMetadataNode root = (IIOMetadataNode) metadata.getAsTree(formatName);
         if (format == Format.png) {
-            IIOMetadataNode entry = new IIOMetadataNode("tEXtEntry");
+            // iTXt, not tEXt: tEXt is Latin-1, and prompts are any language
+            IIOMetadataNode entry = new IIOMetadataNode("iTXtEntry");
             entry.setAttribute("keyword", PARAMETERS_KEY);
-            entry.setAttribute("value", parameters);
-            IIOMetadataNode text = new IIOMetadataNode("tEXt");
+            entry.setAttribute("compressionFlag", "FALSE");
+            entry.setAttribute("compressionMethod", "0");
+            entry.setAttribute("languageTag", "");
+            entry.setAttribute("translatedKeyword", "");
+            entry.setAttribute("text", parameters);
+            IIOMetadataNode text = new IIOMetadataNode("iTXt");
             text.appendChild(entry);
             root.appendChild(text);
         } else {
+            // COM declares no charset; ImageIO would encode the comment attribute in the platform charset, so the
+            // bytes are given as the node's user object. (ImageIO's reader shows them as Latin-1 in "comment".)
             IIOMetadataNode com = new IIOMetadataNode("com");
-            com.setAttribute("comment", parameters);
+            com.setUserObject(parameters.getBytes(StandardCharsets.UTF_8));
             Node sequence = root.getElementsByTagName("markerSequence").item(0);
             sequence.appendChild(com);
         }

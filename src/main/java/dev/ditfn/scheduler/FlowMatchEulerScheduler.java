@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * diffusers' {@code FlowMatchEulerDiscreteScheduler} as Qwen-Image uses it: the pipeline passes
  * {@code sigmas = linspace(1, 1/S, S)}, the scheduler shifts them (dynamic exponential shift with
  * {@code mu} from the image token count, or a static shift), stretches them so the last equals
- * {@code shift_terminal}, and appends 0. Arithmetic in fp32 like the reference's float32 arrays.
+ * {@code shift_terminal} (with two steps or more), and appends 0. Arithmetic in fp32 like the reference's float32
+ * arrays.
  */
 public final class FlowMatchEulerScheduler {
 
@@ -77,7 +78,8 @@ public final class FlowMatchEulerScheduler {
             s[i] = config.useDynamicShifting ? timeShift(mu, s[i])
                     : config.shift * s[i] / (1 + (config.shift - 1) * s[i]);
         }
-        if (config.shiftTerminal != null) {
+        // One step's sigma is first and last: upstream's stretch divides 0 by 0 there; the step runs from 1 to 0.
+        if (config.shiftTerminal != null && steps > 1) {
             float scale = (1 - s[steps - 1]) / (1 - config.shiftTerminal);
             for (int i = 0; i < steps; i++) {
                 s[i] = 1 - (1 - s[i]) / scale;

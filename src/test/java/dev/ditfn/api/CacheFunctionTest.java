@@ -89,6 +89,22 @@ class CacheFunctionTest {
         assertEquals("custom", r.getString("cache.config.scm_steps_mask_policy"));
     }
 
+    /** A profile's SCM preset (no mask for 5 or 7 steps) belongs to cache_dit: it cannot refuse tea_cache. */
+    @ParameterizedTest
+    @CsvSource({"5", "7"})
+    void settingsOfTheBackendNotRunningDoNotRefuseTheStepCount(int steps) {
+        String scm = "\"scm_steps_mask_policy\":\"fast\"";
+        JsonPath tea = generate("\"num_inference_steps\":" + steps + ",\"cache\":{\"backend\":\"tea_cache\"," + scm
+                + "}");
+        assertEquals("tea_cache", tea.getString("cache.backend"));
+        assertEquals(steps, tea.getList("cache.branches.cond.computed_steps").size()
+                + tea.getList("cache.branches.cond.cached_steps").size());
+        given().contentType(ContentType.JSON).body("{" + BASE + ",\"num_inference_steps\":" + steps
+                + ",\"cache\":{\"backend\":\"cache_dit\"," + scm + "}}").post("/generate").then().statusCode(400)
+                .body("error.param", equalTo("cache.scm_steps_mask_policy"))
+                .body("error.message", containsString("total_steps=" + steps));
+    }
+
     @Test
     void guidanceBranchesKeepSeparateStateAndTheTraceSaysWhy() {
         JsonPath r = generate("\"num_inference_steps\":10,\"negative_prompt\":\"fog\",\"true_cfg_scale\":4,"

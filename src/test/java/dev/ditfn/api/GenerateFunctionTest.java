@@ -76,6 +76,16 @@ class GenerateFunctionTest {
         assertTrue(java.util.Arrays.stream(rgb).distinct().count() > 10, "a real image, not a flat colour");
     }
 
+    /** One step goes from sigma 1 to 0 in one Euler step: an image, not NaN latents decoded to black. */
+    @Test
+    void oneStepGivesAnImage() {
+        JsonPath r = generate("{\"prompt\":\"a red fox in the snow\",\"size\":\"32x32\",\"num_inference_steps\":1,"
+                + "\"seed\":11}");
+        assertEquals(1, r.getInt("parameters.num_inference_steps"));
+        assertTrue(java.util.Arrays.stream(pixels(image(r, 0))).distinct().count() > 10,
+                "a real image, not a flat colour");
+    }
+
     @Test
     void sameSeedSameBytesDifferentSeedDifferentImage() {
         String base = "{\"prompt\":\"a lighthouse\",\"size\":\"32x32\",\"num_inference_steps\":2,\"seed\":";

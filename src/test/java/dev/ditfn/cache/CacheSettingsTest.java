@@ -84,6 +84,44 @@ class CacheSettingsTest {
         assertEquals(List.of(1, 1, 0, 1, 1), base.get("scm_steps_mask"));
     }
 
+    /** cache-dit's SCM presets have no mask for 5 or 7 steps: only requests that run cache_dit are refused. */
+    @Test
+    void theStepCountIsCheckedOnlyAgainstTheBackendThatRuns() {
+        Map<String, Object> base = configured(Map.of("dit.cache.backend", "cache_dit",
+                "dit.cache.scm_steps_mask_policy", "fast"));
+        CacheSettings.checkConfigured(base, target(60));
+        for (int steps : new int[] {5, 7}) {
+            CacheSettings tea = CacheSettings.resolve(base, Map.of("backend", "tea_cache"), target(60), steps);
+            assertEquals("tea_cache", tea.backend());
+            assertEquals("none", CacheSettings.resolve(base, Map.of("backend", "none"), target(60), steps).backend());
+            CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,
+                    () -> CacheSettings.resolve(base, Map.of(), target(60), steps));
+            assertEquals("scm_steps_mask_policy", e.key());
+            assertTrue(e.getMessage().contains("total_steps=" + steps), e.getMessage());
+        }
+        // a custom mask fixes cache_dit's step count, not tea_cache's
+        Map<String, Object> custom = configured(Map.of("dit.cache.backend", "tea_cache",
+                "dit.cache.scm_steps_mask_policy", "custom", "dit.cache.scm_steps_mask", "1,1,0,1,1"));
+        CacheSettings.checkConfigured(custom, target(60));
+        assertEquals("tea_cache", CacheSettings.resolve(custom, Map.of(), target(60), 20).backend());
+        assertEquals("scm_steps_mask", assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(custom, Map.of("backend", "cache_dit"), target(60), 20)).key());
+    }
+
+    /** Values that are wrong whatever the step count are refused for either backend, by request or configuration. */
+    @Test
+    void valuesWrongForEveryStepCountAreRefusedWhicheverBackendRuns() {
+        Map<String, Object> tea = configured(Map.of("dit.cache.backend", "tea_cache"));
+        assertEquals("taylorseer_order", assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.resolve(tea, Map.of("taylorseer_order", 3), target(60), 20)).key());
+        assertEquals("scm_steps_mask", assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.backend", "tea_cache",
+                        "dit.cache.scm_steps_mask_policy", "custom")), target(60))).key());
+        assertEquals("rel_l1_thresh", assertThrows(CacheSettings.InvalidSettingException.class,
+                () -> CacheSettings.checkConfigured(configured(Map.of("dit.cache.backend", "cache_dit",
+                        "dit.cache.rel_l1_thresh", "-1")), target(60))).key());
+    }
+
     @Test
     void wrongTypesAreRefusedByKey() {
         CacheSettings.InvalidSettingException e = assertThrows(CacheSettings.InvalidSettingException.class,

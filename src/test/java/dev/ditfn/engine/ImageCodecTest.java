@@ -1,6 +1,8 @@
 package dev.ditfn.engine;
 
 import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -9,6 +11,9 @@ import javax.imageio.stream.ImageInputStream;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,6 +41,34 @@ class ImageCodecTest {
         assertTrue(metadataText(jpeg, "jpeg").contains("steps=3"));
     }
 
+    private static final String NON_LATIN = "{\"prompt\":\"一只红色的狐狸 — café\",\"seed\":7}";
+
+    @Test
+    void pngParametersKeepNonLatinTextExactly() throws IOException {
+        byte[] png = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.png, NON_LATIN);
+        IIOMetadataNode root = nativeTree(png, "png");
+        List<String> texts = new ArrayList<>();
+        NodeList entries = root.getElementsByTagName("iTXtEntry");
+        for (int i = 0; i < entries.getLength(); i++) {
+            Element e = (Element) entries.item(i);
+            if (e.getAttribute("keyword").equals(ImageCodec.PARAMETERS_KEY)) {
+                texts.add(e.getAttribute("text"));
+            }
+        }
+        assertEquals(List.of(NON_LATIN), texts, "one UTF-8 iTXt chunk keyed parameters");
+        assertEquals(0, root.getElementsByTagName("tEXtEntry").getLength(), "no Latin-1 copy beside it");
+    }
+
+    /** COM segments declare no charset: the parameters are written as UTF-8 bytes, whatever the platform charset. */
+    @Test
+    void jpegCommentKeepsNonLatinTextAsUtf8() throws IOException {
+        byte[] jpeg = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.jpeg, NON_LATIN);
+        NodeList com = nativeTree(jpeg, "jpeg").getElementsByTagName("com");
+        assertEquals(1, com.getLength());
+        byte[] raw = (byte[]) ((IIOMetadataNode) com.item(0)).getUserObject();
+        assertEquals(NON_LATIN, new String(raw, StandardCharsets.UTF_8));
+    }
+
     @Test
     void formatNames() {
         assertEquals(ImageCodec.Format.jpeg, ImageCodec.Format.parse("JPG"));
@@ -45,14 +78,17 @@ class ImageCodecTest {
     }
 
     private static String metadataText(byte[] data, String format) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        collect(nativeTree(data, format), sb);
+        return sb.toString();
+    }
+
+    private static IIOMetadataNode nativeTree(byte[] data, String format) throws IOException {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
             ImageReader reader = ImageIO.getImageReadersByFormatName(format).next();
             reader.setInput(in);
             var meta = reader.getImageMetadata(0);
-            IIOMetadataNode root = (IIOMetadataNode) meta.getAsTree(meta.getNativeMetadataFormatName());
-            StringBuilder sb = new StringBuilder();
-            collect(root, sb);
-            return sb.toString();
+            return (IIOMetadataNode) meta.getAsTree(meta.getNativeMetadataFormatName());
         }
     }
 

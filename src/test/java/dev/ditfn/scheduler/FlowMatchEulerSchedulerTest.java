@@ -46,12 +46,40 @@ class FlowMatchEulerSchedulerTest {
         assertEquals(0.02f, s[1], 1e-7f);
         float[] three = scheduler(QWEN).sigmas(3, 256);
         double e = Math.exp(0.5);
-        double shifted = e / (e + 1);                    // middle linspace value 2/3 -> 1/t - 1 = 0.5
-        double mid = e / (e + 0.5);
+        double mid = e / (e + 0.5);                       // middle linspace value 2/3 -> 1/t - 1 = 0.5
         double last = e / (e + 2);                        // 1/3 -> 1/t - 1 = 2
         double scale = (1 - last) / 0.98;
         assertEquals(1 - (1 - mid) / scale, three[1], 1e-6);
-        assertTrue(shifted > 0);
+    }
+
+    @Test
+    void handComputedShiftWithoutTerminal() throws Exception {
+        // 2 steps at 256 tokens: mu = 0.5, linspace [1, 0.5]: the second sigma is e^0.5 / (e^0.5 + 1) = 0.6224593
+        float[] s = scheduler(QWEN.replace("\"shift_terminal\":0.02", "\"shift_terminal\":null")).sigmas(2, 256);
+        assertArrayEquals(new float[] {1f, 0.6224593f, 0f}, s, 1e-6f);
+    }
+
+    /** One step has nothing to stretch (its sigma is first and last): it runs from 1 to 0, with or without shift. */
+    @Test
+    void oneStepRunsFromOneToZero() throws Exception {
+        for (String config : new String[] {QWEN, "{\"shift\":3.0,\"shift_terminal\":0.1}", "{}"}) {
+            assertArrayEquals(new float[] {1f, 0f}, scheduler(config).sigmas(1, 4096), config);
+        }
+    }
+
+    @Test
+    void everyAcceptedStepCountGivesFiniteSigmasFromOneDownToZero() throws Exception {
+        FlowMatchEulerScheduler qwen = scheduler(QWEN);
+        for (int tokens : new int[] {16, 4096}) {
+            for (int steps = 1; steps <= 1000; steps++) {
+                float[] s = qwen.sigmas(steps, tokens);
+                assertEquals(1f, s[0], steps + " steps");
+                assertEquals(0f, s[steps], steps + " steps");
+                for (int i = 1; i <= steps; i++) {
+                    assertTrue(Float.isFinite(s[i]) && s[i] < s[i - 1], steps + " steps: sigma " + i + " = " + s[i]);
+                }
+            }
+        }
     }
 
     @Test

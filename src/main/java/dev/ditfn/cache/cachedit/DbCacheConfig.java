@@ -117,6 +117,31 @@ public record DbCacheConfig(
      * @throws IllegalArgumentException on the first violation
      */
     public void validate(int blocks, int steps) {
+        validate(blocks);
+        if (steps < 1) {
+            throw bad("num_inference_steps must be >= 1, got " + steps);
+        }
+        String p = scmStepsMaskPolicy;
+        if (POLICY_CUSTOM.equals(p) && scmStepsMask.length != steps) {
+            throw bad("scm_steps_mask length must equal num_inference_steps " + steps + ", got "
+                    + scmStepsMask.length);
+        }
+        if (p != null && StepsMask.isPreset(p)) {
+            try {
+                StepsMask.forPolicy(p, steps);
+            } catch (IllegalArgumentException e) {
+                throw bad("scm_steps_mask_policy " + p + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The checks that hold whatever the step count: against a transformer of {@code blocks} cached blocks. Every
+     * message starts with the offending vLLM-Omni key.
+     *
+     * @throws IllegalArgumentException on the first violation
+     */
+    public void validate(int blocks) {
         if (fnComputeBlocks < 1) {
             throw bad("Fn_compute_blocks must be >= 1, got " + fnComputeBlocks);
         }
@@ -126,9 +151,6 @@ public record DbCacheConfig(
         if (fnComputeBlocks + bnComputeBlocks > blocks) {
             throw bad("Fn_compute_blocks + Bn_compute_blocks must be <= the transformer's " + blocks + " blocks, got "
                     + fnComputeBlocks + " + " + bnComputeBlocks);
-        }
-        if (steps < 1) {
-            throw bad("num_inference_steps must be >= 1, got " + steps);
         }
         if (maxWarmupSteps < 0) {
             throw bad("max_warmup_steps must be >= 0, got " + maxWarmupSteps);
@@ -164,10 +186,6 @@ public record DbCacheConfig(
             if (scmStepsMask == null) {
                 throw bad("scm_steps_mask is required when scm_steps_mask_policy is custom");
             }
-            if (scmStepsMask.length != steps) {
-                throw bad("scm_steps_mask length must equal num_inference_steps " + steps + ", got "
-                        + scmStepsMask.length);
-            }
             for (int m : scmStepsMask) {
                 if (m != 0 && m != 1) {
                     throw bad("scm_steps_mask must contain only 0 and 1, got " + m);
@@ -175,13 +193,6 @@ public record DbCacheConfig(
             }
         } else if (scmStepsMask != null) {
             throw bad("scm_steps_mask is only used with scm_steps_mask_policy custom, got policy " + p);
-        }
-        if (p != null && StepsMask.isPreset(p)) {
-            try {
-                StepsMask.forPolicy(p, steps);
-            } catch (IllegalArgumentException e) {
-                throw bad("scm_steps_mask_policy " + p + ": " + e.getMessage());
-            }
         }
     }
 

@@ -237,7 +237,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
             Value freqs = g.constFloats(timestepFrequencies(), TIMESTEP_CHANNELS / 2);
             if (act != DType.FLOAT32) {
                 sigma = g.cast(g.cast(sigma, act), DType.FLOAT32);
-                freqs = g.cast(freqs, DType.FLOAT32);
+                freqs = g.cast(freqs, DType.FLOAT32); // constFloats gave them in act: widening keeps them rounded
             }
             Value args = g.mul(g.mul(g.unsqueeze(sigma, 1), freqs), g.scalarF32(1000f));
             Value proj = g.concat(1, g.cos(args), g.sin(args));

@@ -25,6 +25,14 @@ import java.util.Map;
  * {@code num_res_blocks + 1} residual blocks; all but the last end in an upsampler ({@code upsample3d} where
  * {@code reversed(temperal_downsample)[i]}, else {@code upsample2d}) mapping {@code C → C/2}. Attention appears only
  * in the mid block ({@code attn_scales} affects the encoder only).
+ *
+ * <p>Encoder layout (diffusers {@code QwenImageEncoder3d}, generated snapshots carry it so that they load as whole
+ * diffusers models): {@code dims = [base·m for m in [1] ++ dim_mult]}; stage {@code i} appends to the flat
+ * {@code down_blocks} list {@code num_res_blocks} residual blocks {@code dims[i] → dims[i+1]} (each followed by an
+ * attention block while the stage's scale, 1 halved per downsample, is in {@code attn_scales}), then, except for the
+ * last stage, a downsampler ({@code downsample3d} with a {@code time_conv} where {@code temperal_downsample[i]}, else
+ * {@code downsample2d}); then a mid block, {@code norm_out} and {@code conv_out} to {@code 2·z_dim} channels (mean and
+ * log-variance), and the top-level {@code quant_conv}.
  */
 public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numResBlocks, double[] attnScales,
         boolean[] temperalDownsample, float[] latentsMean, float[] latentsStd) {
@@ -282,6 +290,66 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
         return Collections.unmodifiableList(blocks);
     }
 
+    /** Every tensor of the VAE with its stored shape, in diffusers' state-dict order: encoder, then decoder. */
+    public Map<String, long[]> tensorShapes() {
+        Map<String, long[]> t = encoderTensorShapes();
+        t.putAll(decoderTensorShapes());
+        return t;
+    }
+
+    /**
+     * Every tensor of {@code encoder.*} and {@code quant_conv} with its stored shape, in module order; includes
+     * {@code downsample3d}'s {@code time_conv} tensors, which single images never use.
+     */
+    public Map<String, long[]> encoderTensorShapes() {
+        Map<String, long[]> t = new LinkedHashMap<>();
+        int[] dims = new int[dimMult.length + 1];
+        dims[0] = baseDim;
+        for (int i = 0; i < dimMult.length; i++) {
+            dims[i + 1] = baseDim * dimMult[i];
+        }
+        causalConv(t, "encoder.conv_in", IMAGE_CHANNELS, dims[0], 3);
+        int block = 0;
+        double scale = 1.0;
+        for (int i = 0; i < dimMult.length; i++) {
+            int in = dims[i];
+            int out = dims[i + 1];
+            for (int r = 0; r < numResBlocks; r++) {
+                residual(t, "encoder.down_blocks." + block++, in, out);
+                if (hasAttnScale(scale)) {
+                    attention(t, "encoder.down_blocks." + block++, out);
+                }
+                in = out;
+            }
+            if (i != dimMult.length - 1) {
+                String p = "encoder.down_blocks." + block++;
+                t.put(p + ".resample.1.weight", new long[] {out, out, 3, 3});
+                t.put(p + ".resample.1.bias", new long[] {out});
+                if (temperalDownsample[i]) {
+                    t.put(p + ".time_conv.weight", new long[] {out, out, 3, 1, 1});
+                    t.put(p + ".time_conv.bias", new long[] {out});
+                }
+                scale /= 2;
+            }
+        }
+        int top = dims[dimMult.length];
+        midBlock(t, "encoder.mid_block", top);
+        t.put("encoder.norm_out.gamma", new long[] {top, 1, 1, 1});
+        causalConv(t, "encoder.conv_out", top, 2 * zDim, 3);
+        causalConv(t, "quant_conv", 2 * zDim, 2 * zDim, 1);
+        return t;
+    }
+
+    /** {@code scale in attn_scales}, as Python compares a float with the list's numbers. */
+    private boolean hasAttnScale(double scale) {
+        for (double s : attnScales) {
+            if (s == scale) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Every tensor of {@code post_quant_conv} and {@code decoder.*} with its stored shape, in module order (causal
      * convs 5-D {@code [out, in, kT, kH, kW]}, 2-D convs 4-D, norm gains {@code [C,1,1,1]} or {@code [C,1,1]} in the
@@ -292,14 +360,7 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
         causalConv(t, "post_quant_conv", zDim, zDim, 1);
         int mid = decoderMidDim();
         causalConv(t, "decoder.conv_in", zDim, mid, 3);
-        residual(t, "decoder.mid_block.resnets.0", mid, mid);
-        String a = "decoder.mid_block.attentions.0";
-        t.put(a + ".norm.gamma", new long[] {mid, 1, 1});
-        t.put(a + ".to_qkv.weight", new long[] {3L * mid, mid, 1, 1});
-        t.put(a + ".to_qkv.bias", new long[] {3L * mid});
-        t.put(a + ".proj.weight", new long[] {mid, mid, 1, 1});
-        t.put(a + ".proj.bias", new long[] {mid});
-        residual(t, "decoder.mid_block.resnets.1", mid, mid);
+        midBlock(t, "decoder.mid_block", mid);
         int out = mid;
         for (UpBlock b : decoderUpBlocks()) {
             String p = "decoder.up_blocks." + b.index();
@@ -327,6 +388,20 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
         t.put(prefix + ".bias", new long[] {out});
     }
 
+    private static void midBlock(Map<String, long[]> t, String prefix, int dim) {
+        residual(t, prefix + ".resnets.0", dim, dim);
+        attention(t, prefix + ".attentions.0", dim);
+        residual(t, prefix + ".resnets.1", dim, dim);
+    }
+
+    private static void attention(Map<String, long[]> t, String prefix, int dim) {
+        t.put(prefix + ".norm.gamma", new long[] {dim, 1, 1});
+        t.put(prefix + ".to_qkv.weight", new long[] {3L * dim, dim, 1, 1});
+        t.put(prefix + ".to_qkv.bias", new long[] {3L * dim});
+        t.put(prefix + ".proj.weight", new long[] {dim, dim, 1, 1});
+        t.put(prefix + ".proj.bias", new long[] {dim});
+    }
+
     private static void residual(Map<String, long[]> t, String prefix, int in, int out) {
         t.put(prefix + ".norm1.gamma", new long[] {in, 1, 1, 1});
         causalConv(t, prefix + ".conv1", in, out, 3);
@@ -338,12 +413,12 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
     }
 
     /**
-     * Writes the decoder's tensors ({@link #decoderTensorShapes()}) with deterministic random values: norm gains
+     * Writes every tensor of the VAE ({@link #tensorShapes()}) with deterministic random values: norm gains
      * {@code 1 + 0.1·N(0,1)}, biases {@code 0.02·N(0,1)}, weights {@code N(0, 1/fan_in)} with {@code fan_in = in·kH·kW}
      * (the spatial taps one frame sees), which keeps activations of order 1 through the stack.
      */
     public void writeRandomWeights(RandomWeights rnd) {
-        for (Map.Entry<String, long[]> e : decoderTensorShapes().entrySet()) {
+        for (Map.Entry<String, long[]> e : tensorShapes().entrySet()) {
             String name = e.getKey();
             long[] s = e.getValue();
             if (name.endsWith(".gamma")) {

@@ -21,7 +21,7 @@ class ReadyHealthTest {
         JsonPath ready = awaitHealth("/q/health/ready", h -> !stateIs(h, "loading"));
         assertEquals("UP", ready.getString("status"), ready.prettify());
         assertEquals("ready", ready.getString("checks[0].data.state"));
-        assertEquals("qwen-image-tiny-v2", ready.getString("checks[0].data.model"));
+        assertEquals("qwen-image-tiny-v3", ready.getString("checks[0].data.model"));
         assertEquals("QwenImagePipeline", ready.getString("checks[0].data.pipeline"));
         assertEquals("cpu", ready.getString("checks[0].data.device"));
         assertTrue(ready.getInt("checks[0].data.tensors") > 100, ready.prettify());

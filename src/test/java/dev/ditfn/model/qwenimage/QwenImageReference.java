@@ -1,5 +1,6 @@
 package dev.ditfn.model.qwenimage;
 
+import ai.onnxruntime.platform.Fp16Conversions;
 import dev.ditfn.onnx.ReferenceMath;
 
 import dev.ditfn.onnx.DType;
@@ -69,15 +70,27 @@ final class QwenImageReference {
 
     // ---- timestep embedding (§2.3 step 4) ---------------------------------------------------------------
 
-    /** {@code temb [B, D]}. */
+    /** {@code temb [B, D]} with fp32 activations. */
     double[] timestepEmbedding(float[] sigma) {
+        return timestepEmbedding(sigma, DType.FLOAT32);
+    }
+
+    /**
+     * {@code temb [B, D]} with activations of type {@code act}: for fp16, sigma and f_k are rounded to fp16 first, as
+     * upstream's {@code timestep.to(hidden_states.dtype)} and {@code exp(exponent).to(timesteps.dtype)} do.
+     */
+    double[] timestepEmbedding(float[] sigma, DType act) {
         int b = sigma.length;
         double[] proj = new double[b * 256];
         for (int s = 0; s < b; s++) {
+            float sg = act == DType.FLOAT16 ? fp16(sigma[s]) : sigma[s];
             for (int k = 0; k < 128; k++) {
                 // spec: f_k = exp(-ln(10000)·k/128) in fp32; a_k = 1000·(s·f_k) in fp32
                 float fk = (float) Math.exp((float) -Math.log(10000) * k / 128f);
-                float ak = 1000f * (sigma[s] * fk);
+                if (act == DType.FLOAT16) {
+                    fk = fp16(fk);
+                }
+                float ak = 1000f * (sg * fk);
                 proj[s * 256 + k] = Math.cos(ak); // flip_sin_to_cos: cos first
                 proj[s * 256 + 128 + k] = Math.sin(ak);
             }
@@ -85,6 +98,11 @@ final class QwenImageReference {
         String p = "time_text_embed.timestep_embedder.";
         double[] h = map(linear(proj, b, p + "linear_1", 256, dim), QwenImageReference::silu);
         return linear(h, b, p + "linear_2", dim, dim);
+    }
+
+    /** {@code x} rounded to the nearest fp16 value. */
+    static float fp16(float x) {
+        return Fp16Conversions.fp16ToFloat(Fp16Conversions.floatToFp16(x));
     }
 
     // ---- dual-stream block (§2.5, §2.6) ------------------------------------------------------------------

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.model.qwenimage.QwenTestModel.Tensor;
+import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -113,6 +115,48 @@ class QwenImageTransformerTest {
         QwenImageReference.State s = ref.prologue(x, e, sigma, b, N, L);
         assertClose(s.img(), out.get(IMG_OUT), FP32_TOL, "prologue img_in");
         assertClose(s.txt(), out.get(TXT_OUT), FP32_TOL, "prologue txt_norm + txt_in");
+    }
+
+    /**
+     * fp16 activations (CANN_FP16 on the CPU provider): sigma and the frequencies f_k are rounded to fp16 before the
+     * fp32 sinusoid, as upstream. Generated models zero linear_1's fast channels, where rounding f_k matters most
+     * (it moves 1000·σ·f_k by up to 0.24 rad), so this model's prologue has a full-band linear_1, as real models do.
+     */
+    @Test
+    void fp16TimestepEmbeddingRoundsFrequenciesToFp16() throws Exception {
+        long joint = c.jointAttentionDim();
+        try (QwenTestModel full = new QwenTestModel(Files.createDirectory(dir.resolve("full-band")), c, 5, w -> {
+            w.linear("img_in", dim, c.inChannels(), true);
+            w.gain("txt_norm.weight", joint);
+            w.linear("txt_in", dim, joint, true);
+            w.linear("time_text_embed.timestep_embedder.linear_1", dim, QwenImageTransformer.TIMESTEP_CHANNELS, true);
+            w.linear("time_text_embed.timestep_embedder.linear_2", dim, dim, true);
+            w.linear("transformer_blocks.0.img_mod.1", 6L * dim, dim, true); // the prologue hands block 0 its modulation
+        })) {
+            QwenImageReference fullRef = new QwenImageReference(c, full.store);
+            float[] sigma = {1.0f, 0.7f, 0.3f};
+            int b = sigma.length;
+            Map<String, Tensor> in = new HashMap<>(full.ropeInputs(H2, W2, L));
+            in.put(HIDDEN_STATES, Tensor.act(normal(rnd, b * N * c.inChannels()), b, N, c.inChannels()));
+            in.put(ENCODER_HIDDEN_STATES, Tensor.act(normal(rnd, b * L * (int) joint), b, L, joint));
+            in.put(TIMESTEP, Tensor.f32(sigma, b));
+            float[] temb = full.run(full.build(GraphTarget.CANN_FP16, new TransformerSegment(0, 0, true, false,
+                    false)), in).get(TEMB_OUT);
+
+            double[] expected = fullRef.timestepEmbedding(sigma, DType.FLOAT16);
+            float[] sigma16 = new float[b];
+            for (int i = 0; i < b; i++) {
+                sigma16[i] = QwenImageReference.fp16(sigma[i]);
+            }
+            double[] fp32Frequencies = fullRef.timestepEmbedding(sigma16, DType.FLOAT32);
+            double apart = 0;
+            for (int i = 0; i < expected.length; i++) {
+                apart = Math.max(apart, Math.abs(expected[i] - fp32Frequencies[i]));
+            }
+            System.out.printf("[qwen-image] fp16 vs fp32 frequencies: temb apart by up to %.3e%n", apart);
+            assertTrue(apart > 0.02, "fp16 and fp32 frequencies must give measurably different temb: " + apart);
+            assertClose(expected, temb, 1e-2, "fp16 temb, frequencies rounded to fp16");
+        }
     }
 
     // ---- (c) one dual-stream block ---------------------------------------------------------------------

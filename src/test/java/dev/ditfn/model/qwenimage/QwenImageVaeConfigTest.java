@@ -149,7 +149,7 @@ class QwenImageVaeConfigTest {
 
     /**
      * Decoder tensors from the config plus the encoder of spec §3.3 written out by hand must give the spec's totals
-     * for the whole VAE: 194 tensors, 126,892,531 parameters.
+     * for the whole VAE: 194 tensors, 126,892,531 parameters; and be exactly the config's own list of the whole VAE.
      */
     @Test
     void decoderPlusSpecEncoderGivesWholeVaeTotals() {
@@ -183,6 +183,27 @@ class QwenImageVaeConfigTest {
         }
         assertEquals(194, all.size());
         assertEquals(126_892_531L, params);
+        Map<String, long[]> whole = QwenImageVaeConfig.QWEN_IMAGE.tensorShapes();
+        assertEquals(new java.util.TreeSet<>(all.keySet()), new java.util.TreeSet<>(whole.keySet()));
+        all.forEach((name, shape) -> assertArrayEquals(shape, whole.get(name), name));
+    }
+
+    /** {@code attn_scales} puts an attention block after each residual block of the stages at those scales. */
+    @Test
+    void encoderAttentionFollowsAttnScales() throws Exception {
+        QwenImageVaeConfig c = QwenImageVaeConfig.fromJson(json("""
+                {"base_dim": 16, "z_dim": 16, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 1,
+                 "attn_scales": [1.0, 0.5]}
+                """));
+        Map<String, long[]> t = c.encoderTensorShapes();
+        // 0 Res(16), 1 Attn(16), 2 downsample2d, 3 Res(16->32), 4 Attn(32), 5 downsample3d, 6 Res(32->64), ...
+        assertArrayEquals(new long[] {48, 16, 1, 1}, t.get("encoder.down_blocks.1.to_qkv.weight"));
+        assertArrayEquals(new long[] {16, 16, 3, 3}, t.get("encoder.down_blocks.2.resample.1.weight"));
+        assertArrayEquals(new long[] {96, 32, 1, 1}, t.get("encoder.down_blocks.4.to_qkv.weight"));
+        assertArrayEquals(new long[] {32, 32, 3, 1, 1}, t.get("encoder.down_blocks.5.time_conv.weight"));
+        assertArrayEquals(new long[] {64, 32, 3, 3, 3}, t.get("encoder.down_blocks.6.conv1.weight"));
+        assertEquals(3, t.keySet().stream().filter(n -> n.endsWith(".to_qkv.weight")).count(),
+                "two stage attentions plus the mid block's");
     }
 
     private static void conv(Map<String, long[]> t, String prefix, long in, long out, long... kernel) {

@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Test plumbing for the Qwen-Image DiT graphs: a model with deterministic random fp32 weights in a temporary folder,
@@ -39,9 +40,14 @@ final class QwenTestModel implements AutoCloseable {
     final QwenImageTransformer transformer;
 
     QwenTestModel(Path dir, QwenImageTransformerConfig config, long seed) {
+        this(dir, config, seed, config::writeRandomWeights);
+    }
+
+    /** A model whose weights {@code writer} draws: e.g. only the tensors one segment needs. */
+    QwenTestModel(Path dir, QwenImageTransformerConfig config, long seed, Consumer<RandomWeights> writer) {
         this.config = config;
         SafetensorsWriter out = new SafetensorsWriter().metadata("format", "pt");
-        config.writeRandomWeights(new RandomWeights(out, DType.FLOAT32, seed));
+        writer.accept(new RandomWeights(out, DType.FLOAT32, seed));
         out.write(dir.resolve("diffusion_pytorch_model.safetensors"));
         this.store = WeightStore.open(dir);
         this.transformer = new QwenImageTransformer(config);
