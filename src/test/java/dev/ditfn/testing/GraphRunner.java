@@ -15,7 +15,6 @@ import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.runtime.ModelSession;
-import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.Tensors;
 import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.weights.SafetensorsWriter;
@@ -167,22 +166,34 @@ public final class GraphRunner implements AutoCloseable, AfterEachCallback {
         }
     }
 
-    /** Runs {@code graph}; every output by name. */
+    /** Runs {@code graph} in a session of its own; every output by name. */
     public Map<String, Output> run(GraphBuilder graph, Map<String, Input> inputs) throws OrtException {
-        OrtRuntime runtime = CpuRuntime.shared();
+        try (ModelSession s = session(graph)) {
+            return run(s, inputs);
+        }
+    }
+
+    /** A session for {@code graph} over the store, for running one session more than once; the caller closes it. */
+    public ModelSession session(GraphBuilder graph) {
+        return CpuRuntime.shared().createSession(graph, store());
+    }
+
+    /** Runs {@code session}; every output by name. */
+    public Map<String, Output> run(ModelSession session, Map<String, Input> inputs) throws OrtException {
+        OrtEnvironment env = CpuRuntime.shared().env();
+        Map<String, NodeInfo> declared = session.session().getInputInfo();
         Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
-        try (ModelSession s = runtime.createSession(graph, store())) {
-            Map<String, NodeInfo> declared = s.session().getInputInfo();
+        try {
             for (Map.Entry<String, Input> e : inputs.entrySet()) {
                 NodeInfo info = declared.get(e.getKey());
                 if (info == null) {
                     throw new IllegalArgumentException("the graph has no input '" + e.getKey() + "', only "
                             + declared.keySet());
                 }
-                tensors.put(e.getKey(), tensor(runtime.env(), e.getValue(), ((TensorInfo) info.getInfo()).type));
+                tensors.put(e.getKey(), tensor(env, e.getValue(), ((TensorInfo) info.getInfo()).type));
             }
             Map<String, Output> outs = new LinkedHashMap<>();
-            try (OrtSession.Result r = s.run(tensors)) {
+            try (OrtSession.Result r = session.run(tensors)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     outs.put(e.getKey(), output((OnnxTensor) e.getValue()));
                 }
