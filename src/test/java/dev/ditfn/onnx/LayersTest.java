@@ -1,23 +1,23 @@
 package dev.ditfn.onnx;
 
-import static dev.ditfn.onnx.GraphHarness.FP32_TOL;
-import static dev.ditfn.onnx.GraphHarness.assertClose;
-import static dev.ditfn.onnx.GraphHarness.roundTo;
-import static dev.ditfn.onnx.GraphHarness.uniform;
-import static dev.ditfn.onnx.ReferenceMath.d;
+import static dev.ditfn.testing.AssertClose.FP32_TOL;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.GraphRunner.onBothTargets;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.TestData.roundTo;
+import static dev.ditfn.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.ditfn.onnx.GraphHarness.Input;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner;
+import dev.ditfn.testing.ReferenceMath;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -37,20 +37,9 @@ class LayersTest {
      */
     static final double FP16_TOL = 5e-3;
 
-    @TempDir
-    Path dir;
-    private GraphHarness h;
+    @RegisterExtension
+    final GraphRunner h = GraphRunner.temporary("w.safetensors");
     private final Random rnd = new Random(7);
-
-    @BeforeEach
-    void setUp() {
-        h = new GraphHarness(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        h.close();
-    }
 
     private static double tol(GraphTarget t) {
         return t.activationType() == DType.FLOAT32 ? FP32_TOL : FP16_TOL;
@@ -64,8 +53,7 @@ class LayersTest {
     // ---- linear ----------------------------------------------------------------------------------------
 
     static Stream<Arguments> targetsWithAndWithoutBias() {
-        return Stream.of(GraphTarget.CPU_FP32, GraphTarget.CANN_FP16)
-                .flatMap(t -> Stream.of(Arguments.of(t, true), Arguments.of(t, false)));
+        return onBothTargets(Arguments.of(true), Arguments.of(false));
     }
 
     @ParameterizedTest(name = "{0} bias={1}")
@@ -79,7 +67,7 @@ class LayersTest {
         Value y = new Layers(g).linear(g.input("x", g.act(), 2, 3, 5), g.weight("lin.weight", 4, 5),
                 withBias ? g.weight("lin.bias", 4) : null);
         g.output(y, "y", g.act(), 2, 3, 4);
-        float[] out = h.runSingle(Map.of("x", Input.of(x, 2, 3, 5)), 2, 3, 4);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 5)), 2, 3, 4);
         assertClose(ReferenceMath.linear(d(x), d(w), withBias ? d(b) : null, 6, 5, 4), out, tol(t), "linear");
     }
 
@@ -100,7 +88,7 @@ class LayersTest {
         Value y = new Layers(g).rmsNorm(g.input("x", g.act(), 2, 3, 8), withWeight ? g.weight("norm.weight", 8) : null,
                 eps);
         g.output(y, "y", g.act(), 2, 3, 8);
-        float[] out = h.runSingle(Map.of("x", Input.of(x, 2, 3, 8)), 2, 3, 8);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 8)), 2, 3, 8);
         assertClose(ReferenceMath.rmsNorm(d(x), 6, 8, withWeight ? d(w) : null, eps), out, tol(t), "rmsNorm");
     }
 
@@ -116,7 +104,7 @@ class LayersTest {
         Value y = new Layers(g).layerNorm(g.input("x", g.act(), 2, 3, 8), 8, affine ? g.weight("ln.weight", 8) : null,
                 affine ? g.weight("ln.bias", 8) : null, eps);
         g.output(y, "y", g.act(), 2, 3, 8);
-        float[] out = h.runSingle(Map.of("x", Input.of(x, 2, 3, 8)), 2, 3, 8);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 8)), 2, 3, 8);
         assertClose(ReferenceMath.layerNorm(d(x), 6, 8, affine ? d(s) : null, affine ? d(b) : null, eps), out, tol(t),
                 "layerNorm");
     }
@@ -134,7 +122,7 @@ class LayersTest {
         Value y = new Layers(g).groupNorm(g.input("x", g.act(), batch, channels, hh, ww), channels, groups,
                 affine ? g.weight("gn.weight", channels) : null, affine ? g.weight("gn.bias", channels) : null, eps, 2);
         g.output(y, "y", g.act(), batch, channels, hh, ww);
-        float[] out = h.runSingle(Map.of("x", Input.of(x, batch, channels, hh, ww)), batch, channels, hh, ww);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, batch, channels, hh, ww)), batch, channels, hh, ww);
         assertClose(ReferenceMath.groupNorm(d(x), batch, channels, hh * ww, groups, affine ? d(s) : null,
                 affine ? d(b) : null, eps), out, tol(t), "groupNorm");
     }
@@ -147,15 +135,15 @@ class LayersTest {
     }
 
     static Stream<Arguments> attentionCases() {
-        return Stream.of(GraphTarget.CPU_FP32, GraphTarget.CANN_FP16).flatMap(t -> Stream.of(
-                Arguments.of(t, 2, 2, Mask.NONE),
-                Arguments.of(t, 4, 2, Mask.NONE),
-                Arguments.of(t, 4, 1, Mask.NONE),
-                Arguments.of(t, 2, 2, Mask.NEG_INF_KEYS),
-                Arguments.of(t, 4, 2, Mask.NEG_INF_KEYS),
-                Arguments.of(t, 2, 2, Mask.NEG_1E9_KEYS),
-                Arguments.of(t, 4, 2, Mask.NEG_1E9_KEYS),
-                Arguments.of(t, 4, 2, Mask.RANDOM_PER_HEAD_WITH_NEG_INF)));
+        return onBothTargets(
+                Arguments.of(2, 2, Mask.NONE),
+                Arguments.of(4, 2, Mask.NONE),
+                Arguments.of(4, 1, Mask.NONE),
+                Arguments.of(2, 2, Mask.NEG_INF_KEYS),
+                Arguments.of(4, 2, Mask.NEG_INF_KEYS),
+                Arguments.of(2, 2, Mask.NEG_1E9_KEYS),
+                Arguments.of(4, 2, Mask.NEG_1E9_KEYS),
+                Arguments.of(4, 2, Mask.RANDOM_PER_HEAD_WITH_NEG_INF));
     }
 
     @ParameterizedTest(name = "{0} heads={1} kvHeads={2} mask={3}")
@@ -191,7 +179,7 @@ class LayersTest {
             inputs.put("bias", Input.of(bias, biasShape[0], biasShape[1], sq, sk));
         }
         g.output(new Layers(g).attention(qi, ki, vi, heads, kvHeads, hd, bi), "y", g.act(), batch, sq, heads * hd);
-        float[] out = h.runSingle(inputs, batch, sq, heads * hd);
+        float[] out = h.runSingle(g, inputs, batch, sq, heads * hd);
         // -1e9 becomes -inf in fp16; either way the masked keys get probability 0
         double[] expected = ReferenceMath.attention(d(q), d(k), d(v), batch, sq, sk, heads, kvHeads, hd,
                 bias == null ? null : d(bias), biasShape);
@@ -217,7 +205,7 @@ class LayersTest {
         GraphBuilder g = h.graph(t);
         g.output(new Layers(g).conv2d(g.input("x", g.act(), 1, 3, 6, 6), g.weight("w", 2, 3, 3, 3), g.weight("b", 2), 2,
                 1), "y", g.act(), 1, 2, 3, 3);
-        float[] out = h.runSingle(Map.of("x", Input.of(x, 1, 3, 6, 6)), 1, 2, 3, 3);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, 1, 3, 6, 6)), 1, 2, 3, 3);
         assertClose(ReferenceMath.conv2d(d(x), xs, d(w), ws, d(b), 2, 1), out, tol(t), "conv2d " + t);
     }
 }

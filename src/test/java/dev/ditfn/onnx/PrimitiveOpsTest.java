@@ -1,23 +1,23 @@
 package dev.ditfn.onnx;
 
-import static dev.ditfn.onnx.GraphHarness.FP32_TOL;
-import static dev.ditfn.onnx.GraphHarness.assertClose;
-import static dev.ditfn.onnx.GraphHarness.uniform;
-import static dev.ditfn.onnx.ReferenceMath.d;
+import static dev.ditfn.testing.AssertClose.FP32_TOL;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.TestData.roundTo;
+import static dev.ditfn.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ditfn.onnx.GraphHarness.Input;
-import dev.ditfn.onnx.GraphHarness.Output;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner.Output;
+import dev.ditfn.testing.GraphRunner;
+import dev.ditfn.testing.ReferenceMath;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BiFunction;
@@ -29,20 +29,9 @@ import java.util.stream.Stream;
 class PrimitiveOpsTest {
     private static final GraphTarget T = GraphTarget.CPU_FP32;
 
-    @TempDir
-    Path dir;
-    private GraphHarness h;
+    @RegisterExtension
+    final GraphRunner h = GraphRunner.temporary("w.safetensors");
     private final Random rnd = new Random(42);
-
-    @BeforeEach
-    void setUp() {
-        h = new GraphHarness(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        h.close();
-    }
 
     // ---- matrix products ------------------------------------------------------------------------------
 
@@ -53,7 +42,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(g.matMul(g.input("a", DType.FLOAT32, 3, 5), g.input("b", DType.FLOAT32, 5, 4)), "y",
                 DType.FLOAT32, 3, 4);
-        float[] y = h.runSingle(Map.of("a", Input.of(a, 3, 5), "b", Input.of(b, 5, 4)), 3, 4);
+        float[] y = h.runSingle(g, Map.of("a", Input.of(a, 3, 5), "b", Input.of(b, 5, 4)), 3, 4);
         assertClose(ReferenceMath.matmul(d(a), d(b), 3, 5, 4), y, FP32_TOL, "MatMul");
     }
 
@@ -66,7 +55,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(g.gemm(g.input("a", DType.FLOAT32, 3, 5), g.weight("w", 4, 5), g.weight("c", 4), true), "y",
                 DType.FLOAT32, 3, 4);
-        float[] y = h.runSingle(Map.of("a", Input.of(a, 3, 5)), 3, 4);
+        float[] y = h.runSingle(g, Map.of("a", Input.of(a, 3, 5)), 3, 4);
         assertClose(ReferenceMath.linear(d(a), d(w), d(c), 3, 5, 4), y, FP32_TOL, "Gemm transB");
     }
 
@@ -98,7 +87,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 2 * 3 * 7, lo, hi);
         GraphBuilder g = h.graph(T);
         g.output(op.apply(g, g.input("x", DType.FLOAT32, 2, 3, 7)), "y", DType.FLOAT32, 2, 3, 7);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 2, 3, 7)), 2, 3, 7);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 7)), 2, 3, 7);
         assertClose(ReferenceMath.map(d(x), ref), y, FP32_TOL, name);
     }
 
@@ -131,7 +120,7 @@ class PrimitiveOpsTest {
         Value va = g.input("a", DType.FLOAT32, 2, 3, 7);
         g.output(op.apply(g, va, g.input("b", DType.FLOAT32, 2, 3, 7)), "same", DType.FLOAT32, 2, 3, 7);
         g.output(op.apply(g, va, g.input("c", DType.FLOAT32, 7)), "bcast", DType.FLOAT32, 2, 3, 7);
-        Map<String, Output> out = h.run(Map.of("a", Input.of(a, 2, 3, 7), "b", Input.of(b, 2, 3, 7),
+        Map<String, Output> out = h.run(g, Map.of("a", Input.of(a, 2, 3, 7), "b", Input.of(b, 2, 3, 7),
                 "c", Input.of(c, 7)));
         double[] same = new double[a.length];
         double[] bcast = new double[a.length];
@@ -148,7 +137,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 4 * 5, -3, 3);
         GraphBuilder g = h.graph(T);
         g.output(g.clip(g.input("x", DType.FLOAT32, 4, 5), -1f, 2f), "y", DType.FLOAT32, 4, 5);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 4, 5)), 4, 5);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 4, 5)), 4, 5);
         assertClose(ReferenceMath.map(d(x), v -> Math.min(2, Math.max(-1, v))), y, FP32_TOL, "Clip");
     }
 
@@ -159,9 +148,9 @@ class PrimitiveOpsTest {
         Value xi = g.input("x", DType.FLOAT32, 3, 4);
         g.output(g.cast(g.cast(xi, DType.FLOAT16), DType.FLOAT32), "y", DType.FLOAT32, 3, 4);
         g.output(g.cast(xi, DType.INT64), "i", DType.INT64, 3, 4);
-        Map<String, Output> out = h.run(Map.of("x", Input.of(x, 3, 4)));
+        Map<String, Output> out = h.run(g, Map.of("x", Input.of(x, 3, 4)));
         // exact: both sides round to nearest-even fp16
-        assertClose(d(GraphHarness.roundTo(DType.FLOAT16, x)), out.get("y").values(), 0, "Cast fp32->fp16->fp32");
+        assertClose(d(roundTo(DType.FLOAT16, x)), out.get("y").values(), 0, "Cast fp32->fp16->fp32");
         long[] trunc = new long[x.length];
         for (int i = 0; i < x.length; i++) {
             trunc[i] = (long) x[i]; // ONNX float->int cast truncates toward zero
@@ -176,7 +165,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 3 * 7, -4, 4);
         GraphBuilder g = h.graph(T);
         g.output(g.softmax(g.input("x", DType.FLOAT32, 3, 7), -1), "y", DType.FLOAT32, 3, 7);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 3, 7)), 3, 7);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 3, 7)), 3, 7);
         assertClose(ReferenceMath.softmax(d(x), 3, 7), y, FP32_TOL, "Softmax axis -1");
     }
 
@@ -186,7 +175,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 30, -4, 4);
         GraphBuilder g = h.graph(T);
         g.output(g.softmax(g.input("x", DType.FLOAT32, 2, 5, 3), 1), "y", DType.FLOAT32, 2, 5, 3);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, shape)), shape);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, shape)), shape);
         // softmax along axis 1 = move it last, softmax, move it back
         double[] moved = ReferenceMath.transpose(d(x), shape, 0, 2, 1);
         double[] expected = ReferenceMath.transpose(ReferenceMath.softmax(moved, 6, 5), new long[] {2, 3, 5}, 0, 2, 1);
@@ -200,7 +189,7 @@ class PrimitiveOpsTest {
         Value xi = g.input("x", DType.FLOAT32, 2, 3, 4);
         g.output(g.reduceMean(xi, -1), "meanLast", DType.FLOAT32, 2, 3, 1);
         g.output(g.reduceSum(xi, 0, 2), "sum02", DType.FLOAT32, 1, 3, 1);
-        Map<String, Output> out = h.run(Map.of("x", Input.of(x, 2, 3, 4)));
+        Map<String, Output> out = h.run(g, Map.of("x", Input.of(x, 2, 3, 4)));
         double[] mean = new double[6];
         double[] sum = new double[3];
         for (int i = 0; i < 2; i++) {
@@ -228,7 +217,7 @@ class PrimitiveOpsTest {
         Value t = g.transpose(g.input("x", DType.FLOAT32, 2, 3, 4), 2, 0, 1);
         g.output(t, "t", DType.FLOAT32, 4, 2, 3);
         g.output(g.reshape(t, 4, -1), "r", DType.FLOAT32, 4, 6);
-        Map<String, Output> out = h.run(Map.of("x", Input.of(x, shape)));
+        Map<String, Output> out = h.run(g, Map.of("x", Input.of(x, shape)));
         double[] expected = ReferenceMath.transpose(d(x), shape, 2, 0, 1);
         assertArrayEquals(new long[] {4, 2, 3}, out.get("t").shape());
         assertArrayEquals(new long[] {4, 6}, out.get("r").shape());
@@ -241,7 +230,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 2 * 3 * 4, -1, 1);
         GraphBuilder g = h.graph(T);
         g.output(g.reshape(g.input("x", DType.FLOAT32, 2, 3, 4), 0, 2, -1), "y", DType.FLOAT32, 2, 2, 6);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 2, 3, 4)), 2, 2, 6);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 4)), 2, 2, 6);
         assertClose(d(x), y, 0, "Reshape(0, 2, -1)");
     }
 
@@ -256,7 +245,7 @@ class PrimitiveOpsTest {
         g.output(parts[0], "p0", DType.FLOAT32, 2, 1);
         g.output(parts[1], "p1", DType.FLOAT32, 2, 4);
         g.output(g.slice(cat, 1, 1, 4), "sl", DType.FLOAT32, 2, 3);
-        Map<String, Output> out = h.run(Map.of("a", Input.of(a, 2, 3), "b", Input.of(b, 2, 2)));
+        Map<String, Output> out = h.run(g, Map.of("a", Input.of(a, 2, 3), "b", Input.of(b, 2, 2)));
         double[] cat2 = new double[10];
         for (int r = 0; r < 2; r++) {
             for (int c = 0; c < 5; c++) {
@@ -264,23 +253,11 @@ class PrimitiveOpsTest {
             }
         }
         assertClose(cat2, out.get("cat").values(), 0, "Concat");
-        assertClose(columns(cat2, 5, 0, 1), out.get("p0").values(), 0, "Split part 0");
-        assertClose(columns(cat2, 5, 1, 5), out.get("p1").values(), 0, "Split part 1");
-        assertClose(columns(cat2, 5, 1, 4), out.get("sl").values(), 0, "Slice [1, 4)");
+        assertClose(ReferenceMath.columns(cat2, 5, 0, 1), out.get("p0").values(), 0, "Split part 0");
+        assertClose(ReferenceMath.columns(cat2, 5, 1, 5), out.get("p1").values(), 0, "Split part 1");
+        assertClose(ReferenceMath.columns(cat2, 5, 1, 4), out.get("sl").values(), 0, "Slice [1, 4)");
         assertArrayEquals(new long[] {2, 4}, out.get("p1").shape());
         assertArrayEquals(new long[] {2, 3}, out.get("sl").shape());
-    }
-
-    /** Columns {@code [from, to)} of a row-major matrix with {@code width} columns. */
-    private static double[] columns(double[] m, int width, int from, int to) {
-        int rows = m.length / width;
-        double[] out = new double[rows * (to - from)];
-        for (int r = 0; r < rows; r++) {
-            for (int c = from; c < to; c++) {
-                out[r * (to - from) + c - from] = m[r * width + c];
-            }
-        }
-        return out;
     }
 
     @Test
@@ -290,7 +267,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(g.gather(g.input("d", DType.FLOAT32, 5, 3), g.input("i", DType.INT64, 2, 2), 0), "y",
                 DType.FLOAT32, 2, 2, 3);
-        float[] y = h.runSingle(Map.of("d", Input.of(data, 5, 3), "i", Input.ofLongs(idx, 2, 2)), 2, 2, 3);
+        float[] y = h.runSingle(g, Map.of("d", Input.of(data, 5, 3), "i", Input.ofLongs(idx, 2, 2)), 2, 2, 3);
         double[] expected = new double[12];
         for (int n = 0; n < 4; n++) {
             for (int c = 0; c < 3; c++) {
@@ -307,7 +284,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(g.gather(g.input("d", DType.FLOAT32, 2, 4), g.input("i", DType.INT64, 2), 1), "y",
                 DType.FLOAT32, 2, 2);
-        float[] y = h.runSingle(Map.of("d", Input.of(data, 2, 4), "i", Input.ofLongs(idx, 2)), 2, 2);
+        float[] y = h.runSingle(g, Map.of("d", Input.of(data, 2, 4), "i", Input.ofLongs(idx, 2)), 2, 2);
         assertClose(new double[] {data[3], data[1], data[7], data[5]}, y, 0, "Gather axis 1");
     }
 
@@ -322,7 +299,7 @@ class PrimitiveOpsTest {
         Value e = g.expand(u, g.constLongs(2, 3, 4)); // [2, 3, 4]
         g.output(e, "e", DType.FLOAT32, 2, 3, 4);
         g.output(g.shape(e), "shape", DType.INT64, 3);
-        Map<String, Output> out = h.run(Map.of("x", Input.of(x, 3)));
+        Map<String, Output> out = h.run(g, Map.of("x", Input.of(x, 3)));
         assertArrayEquals(new long[] {1, 3, 1}, out.get("u").shape());
         assertArrayEquals(new long[] {3}, out.get("s").shape());
         assertClose(d(x), out.get("u").values(), 0, "Unsqueeze");
@@ -342,7 +319,7 @@ class PrimitiveOpsTest {
         float[] x = uniform(rnd, 24, -1, 1);
         GraphBuilder g = h.graph(T);
         g.output(g.pad(g.input("x", DType.FLOAT32, 1, 2, 3, 4), pads), "y", DType.FLOAT32, 1, 2, 6, 7);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, shape)), 1, 2, 6, 7);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, shape)), 1, 2, 6, 7);
         assertClose(ReferenceMath.pad(d(x), shape, pads), y, 0, "Pad constant");
     }
 
@@ -353,7 +330,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(g.upsampleNearest(g.input("x", DType.FLOAT32, 1, 2, 3, 4), 1, 1, 2, 2), "y", DType.FLOAT32,
                 1, 2, 6, 8);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, shape)), 1, 2, 6, 8);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, shape)), 1, 2, 6, 8);
         double[] expected = ReferenceMath.upsampleNearest(d(x), shape, 1, 1, 2, 2);
         assertClose(expected, y, 0, "Resize nearest x2");
         // spelled out for one element: output (c=1, i=5, j=3) = input (c=1, 2, 1)
@@ -375,7 +352,7 @@ class PrimitiveOpsTest {
         // out = (7 + 2 - 3) / 2 + 1 = 4, (6 + 2 - 3) / 2 + 1 = 3
         g.output(l.conv2d(g.input("x", DType.FLOAT32, 2, 3, 7, 6), g.weight("w", 4, 3, 3, 3), g.weight("b", 4), 2, 1),
                 "y", DType.FLOAT32, 2, 4, 4, 3);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 2, 3, 7, 6)), 2, 4, 4, 3);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 2, 3, 7, 6)), 2, 4, 4, 3);
         assertClose(ReferenceMath.conv2d(d(x), xs, d(w), ws, d(b), 2, 1), y, FP32_TOL, "Conv2d s2 p1");
     }
 
@@ -389,7 +366,7 @@ class PrimitiveOpsTest {
         GraphBuilder g = h.graph(T);
         g.output(new Layers(g).conv2d(g.input("x", DType.FLOAT32, 1, 2, 5, 5), g.weight("w", 3, 2, 3, 3), null, 1, 0),
                 "y", DType.FLOAT32, 1, 3, 3, 3);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 1, 2, 5, 5)), 1, 3, 3, 3);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 1, 2, 5, 5)), 1, 3, 3, 3);
         assertClose(ReferenceMath.conv2d(d(x), xs, d(w), ws, null, 1, 0), y, FP32_TOL, "Conv2d no bias");
     }
 
@@ -410,7 +387,7 @@ class PrimitiveOpsTest {
         g.output(new Layers(g).conv3d(g.input("x", DType.FLOAT32, 1, 2, 4, 5, 6), g.weight("w", 3, 2, 3, 3, 3),
                 g.weight("b", 3), new long[] {1, 2, 2}, new long[] {2, 1, 1, 0, 1, 0}), "y", DType.FLOAT32,
                 1, 3, ot, oh, ow);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 1, 2, 4, 5, 6)), 1, 3, ot, oh, ow);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 1, 2, 4, 5, 6)), 1, 3, ot, oh, ow);
         assertClose(ReferenceMath.conv3d(d(x), xs, d(w), ws, d(b), strides, pads), y, FP32_TOL, "Conv3d");
     }
 }

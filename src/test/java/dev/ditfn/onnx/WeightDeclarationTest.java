@@ -1,10 +1,10 @@
 package dev.ditfn.onnx;
 
-import static dev.ditfn.onnx.GraphHarness.FP32_TOL;
-import static dev.ditfn.onnx.GraphHarness.assertClose;
-import static dev.ditfn.onnx.GraphHarness.roundTo;
-import static dev.ditfn.onnx.GraphHarness.uniform;
-import static dev.ditfn.onnx.ReferenceMath.d;
+import static dev.ditfn.testing.AssertClose.FP32_TOL;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.TestData.roundTo;
+import static dev.ditfn.testing.TestData.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,35 +13,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.onnx.GraphHarness.Input;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner;
+import dev.ditfn.testing.ReferenceMath;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /** How GraphBuilder declares weights: shape checks, missing names, casts of stored types, contrib-op gating. */
 class WeightDeclarationTest {
-    @TempDir
-    Path dir;
-    private GraphHarness h;
+    @RegisterExtension
+    final GraphRunner h = GraphRunner.temporary("w.safetensors");
     private final Random rnd = new Random(1234);
-
-    @BeforeEach
-    void setUp() {
-        h = new GraphHarness(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        h.close();
-    }
 
     @Test
     void shapeMismatchNamesTensorAndFile() {
@@ -50,7 +38,7 @@ class WeightDeclarationTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> g.weight("blocks.0.attn.qkv.weight", 4, 6));
         String msg = e.getMessage();
         assertTrue(msg.contains("blocks.0.attn.qkv.weight"), msg);
-        assertTrue(msg.contains(dir.resolve("w.safetensors").toString()), msg);
+        assertTrue(msg.contains(h.file().toString()), msg);
         assertTrue(msg.contains("[6, 4]") && msg.contains("[4, 6]"), "names both shapes: " + msg);
         assertTrue(g.weightNames().isEmpty(), "a rejected weight is not declared");
     }
@@ -85,7 +73,7 @@ class WeightDeclarationTest {
         assertEquals(a, b);
         g.output(g.add(g.mul(xi, a), b), "y", DType.FLOAT32, 2, 3);
         assertEquals(List.of("w"), g.weightNames());
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 2, 3)), 2, 3);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 2, 3)), 2, 3);
         double[] expected = new double[6];
         for (int i = 0; i < 6; i++) {
             expected[i] = (double) x[i] * w[i % 3] + w[i % 3];
@@ -107,7 +95,7 @@ class WeightDeclarationTest {
         assertEquals(g.weight("lin.weight", 4, 5), wv, "the cast is emitted once per weight");
         g.output(new Layers(g).linear(g.input("x", DType.FLOAT32, 3, 5), wv, g.weight("lin.bias", 4)), "y",
                 DType.FLOAT32, 3, 4);
-        float[] y = h.runSingle(Map.of("x", Input.of(x, 3, 5)), 3, 4);
+        float[] y = h.runSingle(g, Map.of("x", Input.of(x, 3, 5)), 3, 4);
         float[] wr = roundTo(stored, w);
         float[] br = roundTo(stored, b);
         if (stored == DType.BFLOAT16) {

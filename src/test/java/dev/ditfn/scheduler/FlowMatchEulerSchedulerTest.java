@@ -39,17 +39,28 @@ class FlowMatchEulerSchedulerTest {
 
     @Test
     void handComputedSecondSigma() throws Exception {
-        // 2 steps at 256 tokens: mu = 0.5; linspace = [1, 0.5]; shift(0.5) = e^.5/(e^.5+1);
-        // terminal: scale = (1 - shift(0.5)) / 0.98, last -> 0.02, first stays 1.
-        float[] s = scheduler(QWEN).sigmas(2, 256);
-        assertEquals(1.0f, s[0], 1e-7f);
-        assertEquals(0.02f, s[1], 1e-7f);
-        float[] three = scheduler(QWEN).sigmas(3, 256);
-        double e = Math.exp(0.5);
-        double mid = e / (e + 0.5);                       // middle linspace value 2/3 -> 1/t - 1 = 0.5
-        double last = e / (e + 2);                        // 1/3 -> 1/t - 1 = 2
-        double scale = (1 - last) / 0.98;
-        assertEquals(1 - (1 - mid) / scale, three[1], 1e-6);
+        // 256 tokens: mu = 0.5 exactly; two steps: linspace 1, 0.5, and the stretch pins the last at 0.02
+        assertEquals(0.5, scheduler(QWEN).mu(256), 1e-7);
+        assertArrayEquals(new float[] {1f, 0.02f, 0f}, scheduler(QWEN).sigmas(2, 256), 1e-7f);
+        // three steps: e^0.5 = 1.6487213; shifted 2/3 -> e/(e + 0.5) = 0.7673035, 1/3 -> e/(e + 2) = 0.4518628;
+        // stretched 1 - (1 - 0.7673035)·0.98/(1 - 0.4518628) = 0.5839680
+        assertArrayEquals(new float[] {1f, 0.5839680f, 0.02f, 0f}, scheduler(QWEN).sigmas(3, 256), 1e-6f);
+    }
+
+    /**
+     * Three steps at 1024 image tokens (512×512), by hand from qwen-image-spec §5.3:
+     * mu = 0.5 + (1024 − 256)·(0.9 − 0.5)/(8192 − 256) = 0.5 + 6/155 = 0.5387097, e^mu = 1.7137941;
+     * linspace(1, 1/3, 3) = 1, 2/3, 1/3, so 1/σ − 1 = 0, 0.5, 2;
+     * exponential shift e^mu/(e^mu + (1/σ − 1)) = 1, 0.7741434, 0.4614672;
+     * terminal stretch 1 − (1 − σ)·0.98/(1 − 0.4614672): 1, 0.5889954, 0.02.
+     */
+    @Test
+    void threeStepsAt512SquareAreTheHandComputedShiftedSigmas() throws Exception {
+        assertEquals(0.5387097, scheduler(QWEN).mu(1024), 1e-6);
+        assertArrayEquals(new float[] {1f, 0.5889954f, 0.02f, 0f}, scheduler(QWEN).sigmas(3, 1024), 1e-6f);
+        // without shift_terminal the shifted values themselves come out
+        String noTerminal = QWEN.replace("\"shift_terminal\":0.02", "\"shift_terminal\":null");
+        assertArrayEquals(new float[] {1f, 0.7741434f, 0.4614672f, 0f}, scheduler(noTerminal).sigmas(3, 1024), 1e-6f);
     }
 
     @Test

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The loading -> UP transition, observed for real: the model's {@code model_index.json} is a named pipe, so loading
- * blocks until the test writes it. Also runs with {@code dit.device=cuda} and fallback allowed, so the CPU fallback
- * must show in every probe.
+ * blocks until the test writes it. Also runs with {@code dit.device=cann} and fallback allowed (neither the CPU nor
+ * the CUDA build has CANN), so the CPU fallback must show in every probe.
  */
 @QuarkusTest
 @TestProfile(LoadingHealthTest.BlockedModel.class)
@@ -57,7 +57,7 @@ class LoadingHealthTest {
             if (PREPARED.compareAndSet(false, true)) {
                 makeModelWithBlockingIndex();
             }
-            return Map.of("dit.model.path", DIR.toString(), "dit.device", "cuda", "dit.fallback-to-cpu", "true");
+            return Map.of("dit.model.path", DIR.toString(), "dit.device", "cann", "dit.fallback-to-cpu", "true");
         }
 
         private static void makeModelWithBlockingIndex() {
@@ -101,7 +101,8 @@ class LoadingHealthTest {
 
     private static void assertFallbackReported(JsonPath health) {
         assertEquals("cpu", health.getString("checks[0].data.device"));
-        assertEquals("cuda", health.getString("checks[0].data.device_requested"));
-        assertTrue(health.getString("checks[0].data.device_fallback").contains("onnxruntime_gpu"), health.prettify());
+        assertEquals("cann", health.getString("checks[0].data.device_requested"));
+        assertTrue(health.getString("checks[0].data.device_fallback").startsWith("dit.device=cann: "),
+                health.prettify());
     }
 }

@@ -3,13 +3,20 @@ package dev.ditfn.cache.teacache;
 import dev.ditfn.cache.Decision;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** TeaCache's accumulation with Qwen-Image's coefficients, on synthetic modulated inputs with known distances. */
+/**
+ * TeaCache with Qwen-Image's coefficients (caching spec §1.3) on synthetic modulated inputs with known distances;
+ * expected values are computed by hand from the spec.
+ */
 class TeaCachePolicyTest {
     /** vLLM-Omni's table for QwenImageTransformer2DModel. */
     private static final double[] QWEN_COEFFICIENTS = {-450.0, 280.0, -45.0, 3.2, -0.02};
@@ -18,55 +25,86 @@ class TeaCachePolicyTest {
     /** A modulated input whose relative L1 distance to {@code ones(n)} is exactly {@code d}. */
     private static float[] at(double d) {
         float[] m = new float[4];
-        java.util.Arrays.fill(m, (float) (1 + d));
+        Arrays.fill(m, (float) (1 + d));
         return m;
     }
 
-    private static double p(double d) {
-        return -450 * Math.pow(d, 4) + 280 * Math.pow(d, 3) - 45 * d * d + 3.2 * d - 0.02;
+    /**
+     * Inputs whose consecutive relative L1 distances are all {@code d}: ones(4) alternating with
+     * {@code [1 + 2d, 1 − 2d, 1, 1]} (both sum to 4, and they differ by {@code 4d} in L1).
+     */
+    private static float[] alternating(int step, double d) {
+        return step % 2 == 0 ? new float[] {1, 1, 1, 1} : new float[] {(float) (1 + 2 * d), (float) (1 - 2 * d), 1, 1};
+    }
+
+    /** Decides {@code steps} calls fed {@link #alternating} inputs at distance {@code d}. */
+    private static List<Decision> run(TeaCacheConfig config, int steps, double d) {
+        TeaCachePolicy policy = new TeaCachePolicy(config, steps);
+        List<Decision> out = new ArrayList<>();
+        for (int step = 0; step < steps; step++) {
+            out.add(policy.decide(step, alternating(step, d)));
+        }
+        return out;
     }
 
     @Test
     void rescaleIsThePolynomialHighestDegreeFirst() {
-        assertEquals(p(0.05), QWEN.rescale(0.05), 1e-12);
-        assertEquals(0.0597, QWEN.rescale(0.05), 5e-4, "the spec's sanity value p(0.05) ~ 0.060");
-        assertEquals(0.0855, QWEN.rescale(0.10), 5e-4, "the spec's sanity value p(0.10) ~ 0.085");
+        // §1.3: p(d) = -450 d⁴ + 280 d³ - 45 d² + 3.2 d - 0.02, by hand:
+        // p(0.05) = -0.0028125 + 0.035 - 0.1125 + 0.16 - 0.02 = 0.0596875 (the spec's ≈ 0.060)
+        assertEquals(0.0596875, QWEN.rescale(0.05), 1e-12);
+        // p(0.10) = -0.045 + 0.28 - 0.45 + 0.32 - 0.02 = 0.085 (the spec's ≈ 0.085)
+        assertEquals(0.085, QWEN.rescale(0.10), 1e-12);
+        assertEquals(-0.02, QWEN.rescale(0), 0);
+        // p(0.5) = -28.125 + 35 - 11.25 + 1.6 - 0.02 = -2.795: the leading coefficient is the d⁴ one
+        assertEquals(-2.795, QWEN.rescale(0.5), 1e-12);
     }
 
     @Test
-    void accumulatesRescaledDistancesAndResetsOnCompute() {
-        TeaCachePolicy policy = new TeaCachePolicy(QWEN, 10);
-        Decision first = policy.decide(0, at(0));
-        assertFalse(first.cache());
-        assertEquals("first", first.reason());
-        assertNull(first.diff());
-        // Every later input sits at relative distance 0.05 from the previous one only if each is compared to its
-        // predecessor: feed the same vector again and again scaled by (1+0.05) per step.
-        float[] m = at(0);
-        double acc = 0;
-        int cached = 0;
-        for (int step = 1; step < 10; step++) {
-            float[] next = m.clone();
-            for (int i = 0; i < next.length; i++) {
-                next[i] *= 1.05f;
-            }
-            double d = 0.05 / (1 + 1e-8 / m[0]); // |m·1.05 − m| / (|m| + eps)
-            acc += Math.abs(p(d));
-            Decision dec = policy.decide(step, next);
-            if (acc < 0.2) {
-                assertTrue(dec.cache(), "step " + step);
-                assertEquals("similar", dec.reason());
-                cached++;
-            } else {
-                assertFalse(dec.cache(), "step " + step);
-                assertEquals("threshold", dec.reason());
-                acc = 0;
-            }
-            assertEquals(dec.cache() ? acc : dec.diff(), dec.diff(), 1e-5, "reported accumulated distance");
-            m = next;
+    void atDistanceFiveHundredthsThreeReusesPerCompute() {
+        // §1.3 sanity check: |p(0.05)| = 0.0596875 per call, threshold 0.2 -> reuse at 0.0597, 0.1194, 0.1791,
+        // compute (and reset) at 0.23875; the first call always computes
+        List<Decision> d = run(QWEN, 10, 0.05);
+        assertEquals(List.of("first", "similar", "similar", "similar", "threshold", "similar", "similar", "similar",
+                "threshold", "similar"), d.stream().map(Decision::reason).toList());
+        assertEquals(List.of(false, true, true, true, false, true, true, true, false, true),
+                d.stream().map(Decision::cache).toList());
+        assertNull(d.get(0).diff());
+        double[] accumulated = {0.0596875, 0.119375, 0.1790625, 0.23875};
+        for (int i = 0; i < 4; i++) {
+            assertEquals(accumulated[i], d.get(1 + i).diff(), 1e-6, "step " + (1 + i));
+            assertEquals(accumulated[i], d.get(5 + i).diff(), 1e-6, "after the reset, step " + (5 + i));
         }
-        // p(0.05) ~ 0.06: three reuses per compute (the spec's sanity check): steps 1-3, 5-7 and 9 reuse
-        assertEquals(7, cached);
+        assertEquals(0.0596875, d.get(9).diff(), 1e-6);
+    }
+
+    @Test
+    void atDistanceOneTenthTwoReusesPerCompute() {
+        // §1.3: |p(0.10)| = 0.085 -> reuse at 0.085 and 0.17, compute at 0.255
+        List<Decision> d = run(QWEN, 7, 0.10);
+        assertEquals(List.of(false, true, true, false, true, true, false), d.stream().map(Decision::cache).toList());
+        assertEquals(0.085, d.get(1).diff(), 1e-6);
+        assertEquals(0.17, d.get(2).diff(), 1e-6);
+        assertEquals(0.255, d.get(3).diff(), 1e-6);
+        assertEquals(0.255, d.get(6).diff(), 1e-6);
+    }
+
+    @Test
+    void reachingTheThresholdExactlyComputes() {
+        // identical inputs add |p(0)| = 0.02 per call: 0.02 reuses, 0.04 is not below 0.04
+        TeaCachePolicy policy = new TeaCachePolicy(new TeaCacheConfig(0.04, QWEN_COEFFICIENTS,
+                false), 10);
+        policy.decide(0, at(0));
+        assertEquals(Decision.reuse("similar", 0.02), policy.decide(1, at(0)));
+        assertEquals(Decision.compute("threshold", 0.04), policy.decide(2, at(0)));
+        assertEquals(Decision.reuse("similar", 0.02), policy.decide(3, at(0)));
+    }
+
+    @Test
+    void withoutForceLastStepTheLastStepMayReuse() {
+        // vLLM-Omni's default: no forced compute at the end
+        List<Decision> d = run(QWEN, 4, 0.05);
+        assertTrue(d.get(3).cache());
+        assertEquals("similar", d.get(3).reason());
     }
 
     @Test

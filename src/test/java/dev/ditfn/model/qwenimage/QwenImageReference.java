@@ -1,19 +1,20 @@
 package dev.ditfn.model.qwenimage;
 
-import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.onnx.ReferenceMath;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.ReferenceMath.map;
 
+import ai.onnxruntime.platform.Fp16Conversions;
 import dev.ditfn.onnx.DType;
-import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.testing.ReferenceMath;
+
 import dev.ditfn.weights.WeightStore;
 
-import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * A plain-Java, double-precision forward of the Qwen-Image DiT written from the spec (§2.3-§2.6), independent of the
- * graph code: it reads the same fp32 weights and computes everything in double, except the timestep sinusoid's
+ * graph code: it reads the same weights and computes everything in double, except the timestep sinusoid's
  * frequencies and arguments, which the spec fixes in fp32 ({@code f_k} and {@code 1000·(σ·f_k)}; at arguments up to
  * 1000 rad fp32 rounding alone moves cos/sin by ~1e-4, so a double reference would measure upstream's rounding, not
  * the graph). RoPE angles are computed here directly from the positions (not via {@link QwenRope}).
@@ -62,8 +63,8 @@ final class QwenImageReference {
     }
 
     State prologue(float[] x, float[] e, float[] sigma, int batch, int n, int textLen) {
-        double[] img = linear(QwenTestModel.d(x), batch * n, "img_in", c.inChannels(), dim);
-        double[] txt = rmsNorm(QwenTestModel.d(e), batch * textLen, c.jointAttentionDim(), w("txt_norm.weight"));
+        double[] img = linear(d(x), batch * n, "img_in", c.inChannels(), dim);
+        double[] txt = rmsNorm(d(e), batch * textLen, c.jointAttentionDim(), w("txt_norm.weight"));
         txt = linear(txt, batch * textLen, "txt_in", c.jointAttentionDim(), dim);
         return new State(img, txt, timestepEmbedding(sigma));
     }
@@ -96,7 +97,7 @@ final class QwenImageReference {
             }
         }
         String p = "time_text_embed.timestep_embedder.";
-        double[] h = map(linear(proj, b, p + "linear_1", 256, dim), QwenImageReference::silu);
+        double[] h = map(linear(proj, b, p + "linear_1", 256, dim), ReferenceMath::silu);
         return linear(h, b, p + "linear_2", dim, dim);
     }
 
@@ -110,7 +111,7 @@ final class QwenImageReference {
     BlockOut block(int i, double[] img, double[] txt, double[] temb, int batch, int h2, int w2, int textLen) {
         String p = "transformer_blocks." + i + ".";
         int n = h2 * w2;
-        double[] siluTemb = map(temb, QwenImageReference::silu);
+        double[] siluTemb = map(temb, ReferenceMath::silu);
         double[] modImg = linear(siluTemb, batch, p + "img_mod.1", dim, 6 * dim);
         double[] modTxt = linear(siluTemb, batch, p + "txt_mod.1", dim, 6 * dim);
 
@@ -158,7 +159,7 @@ final class QwenImageReference {
     }
 
     private double[] mlp(String p, double[] y, int rows) {
-        double[] h = map(linear(y, rows, p + "net.0.proj", dim, 4 * dim), QwenImageReference::geluTanh);
+        double[] h = map(linear(y, rows, p + "net.0.proj", dim, 4 * dim), ReferenceMath::geluTanh);
         return linear(h, rows, p + "net.2", 4 * dim, dim);
     }
 
@@ -180,36 +181,7 @@ final class QwenImageReference {
         double[] q = joint(tq, iq, batch, textLen, n);
         double[] k = joint(tk, ik, batch, textLen, n);
         double[] v = joint(tv, iv, batch, textLen, n);
-        double[] o = new double[batch * s * dim];
-        double scale = 1 / Math.sqrt(headDim);
-        double[] scores = new double[s];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                for (int qi = 0; qi < s; qi++) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int ki = 0; ki < s; ki++) {
-                        double dot = 0;
-                        for (int j = 0; j < headDim; j++) {
-                            dot += q[(b * s + qi) * dim + h * headDim + j] * k[(b * s + ki) * dim + h * headDim + j];
-                        }
-                        scores[ki] = dot * scale;
-                        max = Math.max(max, scores[ki]);
-                    }
-                    double sum = 0;
-                    for (int ki = 0; ki < s; ki++) {
-                        scores[ki] = Math.exp(scores[ki] - max);
-                        sum += scores[ki];
-                    }
-                    for (int j = 0; j < headDim; j++) {
-                        double acc = 0;
-                        for (int ki = 0; ki < s; ki++) {
-                            acc += scores[ki] * v[(b * s + ki) * dim + h * headDim + j];
-                        }
-                        o[(b * s + qi) * dim + h * headDim + j] = acc / sum;
-                    }
-                }
-            }
-        }
+        double[] o = ReferenceMath.attention(q, k, v, batch, s, s, heads, heads, headDim, null, null);
         double[] oTxt = new double[batch * textLen * dim];
         double[] oImg = new double[batch * n * dim];
         for (int b = 0; b < batch; b++) {
@@ -294,7 +266,7 @@ final class QwenImageReference {
     // ---- output head (§2.3 steps 8-9) --------------------------------------------------------------------
 
     double[] outputHead(double[] img, double[] temb, int batch, int n) {
-        double[] emb = linear(map(temb, QwenImageReference::silu), batch, "norm_out.linear", dim, 2 * dim);
+        double[] emb = linear(map(temb, ReferenceMath::silu), batch, "norm_out.linear", dim, 2 * dim);
         // scale = emb[:, 0:D] (chunk 0), shift = emb[:, D:2D] (chunk 1)
         double[] x = modulate(layerNorm(img, batch * n), emb, 1, 0, batch, n);
         return linear(x, batch * n, "proj_out", dim, c.patchSize() * c.patchSize() * c.outChannels());
@@ -302,39 +274,13 @@ final class QwenImageReference {
 
     // ---- primitives --------------------------------------------------------------------------------------
 
-    double[] w(String name) {
-        return cache.computeIfAbsent(name, nm -> {
-            TensorSpec spec = weights.spec(nm);
-            if (spec.type() != DType.FLOAT32) {
-                throw new IllegalArgumentException(nm + " is " + spec.type() + "; the reference reads fp32 weights");
-            }
-            FloatBuffer fb = weights.data(nm).asFloatBuffer();
-            double[] out = new double[fb.remaining()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = fb.get(i);
-            }
-            return out;
-        });
+    private double[] w(String name) {
+        return cache.computeIfAbsent(name, nm -> ReferenceMath.weight(weights, nm));
     }
 
     /** {@code x [rows, in] · Wᵀ + b} with {@code prefix.weight [out, in]}, {@code prefix.bias [out]}. */
     private double[] linear(double[] x, int rows, String prefix, int in, int out) {
-        double[] wt = w(prefix + ".weight");
-        double[] b = w(prefix + ".bias");
-        if (wt.length != out * in || x.length != rows * in) {
-            throw new IllegalArgumentException(prefix + ": shape mismatch");
-        }
-        double[] y = new double[rows * out];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                double s = b[o];
-                for (int i = 0; i < in; i++) {
-                    s += x[r * in + i] * wt[o * in + i];
-                }
-                y[r * out + o] = s;
-            }
-        }
-        return y;
+        return ReferenceMath.linear(x, w(prefix + ".weight"), w(prefix + ".bias"), rows, in, out);
     }
 
     private static double[] rmsNorm(double[] x, int rows, int width, double[] weight) {
@@ -343,40 +289,6 @@ final class QwenImageReference {
 
     /** LayerNorm over D, no affine, biased variance. */
     private double[] layerNorm(double[] x, int rows) {
-        double[] y = new double[x.length];
-        for (int r = 0; r < rows; r++) {
-            double mean = 0;
-            for (int j = 0; j < dim; j++) {
-                mean += x[r * dim + j];
-            }
-            mean /= dim;
-            double var = 0;
-            for (int j = 0; j < dim; j++) {
-                double dlt = x[r * dim + j] - mean;
-                var += dlt * dlt;
-            }
-            var /= dim;
-            double inv = 1 / Math.sqrt(var + EPS);
-            for (int j = 0; j < dim; j++) {
-                y[r * dim + j] = (x[r * dim + j] - mean) * inv;
-            }
-        }
-        return y;
-    }
-
-    private static double[] map(double[] x, java.util.function.DoubleUnaryOperator f) {
-        double[] y = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            y[i] = f.applyAsDouble(x[i]);
-        }
-        return y;
-    }
-
-    static double silu(double x) {
-        return x / (1 + Math.exp(-x));
-    }
-
-    static double geluTanh(double x) {
-        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        return ReferenceMath.layerNorm(x, rows, dim, null, null, EPS);
     }
 }

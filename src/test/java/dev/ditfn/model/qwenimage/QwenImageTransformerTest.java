@@ -3,8 +3,8 @@ package dev.ditfn.model.qwenimage;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.ENCODER_HIDDEN_STATES;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.HIDDEN_STATES;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG;
-import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_OUT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_MOD_0;
+import static dev.ditfn.model.qwenimage.QwenImageTransformer.IMG_OUT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.MODULATED_INPUT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TEMB_OUT;
@@ -12,18 +12,20 @@ import static dev.ditfn.model.qwenimage.QwenImageTransformer.TIMESTEP;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TXT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.TXT_OUT;
 import static dev.ditfn.model.qwenimage.QwenImageTransformer.VELOCITY;
-import static dev.ditfn.model.qwenimage.QwenTestModel.assertClose;
-import static dev.ditfn.model.qwenimage.QwenTestModel.f;
-import static dev.ditfn.model.qwenimage.QwenTestModel.normal;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.ReferenceMath.f;
+import static dev.ditfn.testing.TestData.normal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ditfn.dit.TransformerSegment;
-import dev.ditfn.model.qwenimage.QwenTestModel.Tensor;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner.Output;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,20 +77,36 @@ class QwenImageTransformerTest {
         m.close();
     }
 
-    private Map<String, Tensor> prologueInputs(float[] x, float[] e, float[] sigma, int batch) {
-        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(H2, W2, L));
-        in.put(HIDDEN_STATES, Tensor.act(x, batch, N, c.inChannels()));
-        in.put(ENCODER_HIDDEN_STATES, Tensor.act(e, batch, L, c.jointAttentionDim()));
-        in.put(TIMESTEP, Tensor.f32(sigma, batch));
+    private Map<String, Input> prologueInputs(float[] x, float[] e, float[] sigma, int batch) {
+        return prologueInputs(x, e, sigma, batch, H2, W2, L);
+    }
+
+    private Map<String, Input> prologueInputs(float[] x, float[] e, float[] sigma, int batch, int h2, int w2,
+            int textLen) {
+        Map<String, Input> in = new HashMap<>(m.ropeInputs(h2, w2, textLen));
+        in.put(HIDDEN_STATES, Input.of(x, batch, h2 * w2, c.inChannels()));
+        in.put(ENCODER_HIDDEN_STATES, Input.of(e, batch, textLen, c.jointAttentionDim()));
+        in.put(TIMESTEP, Input.of(sigma, batch));
         return in;
     }
 
-    private Map<String, Tensor> streamInputs(float[] img, float[] txt, float[] temb, int batch) {
-        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(H2, W2, L));
-        in.put(IMG, Tensor.act(img, batch, N, dim));
-        in.put(TXT, Tensor.act(txt, batch, L, dim));
-        in.put(TEMB, Tensor.act(temb, batch, dim));
+    private Map<String, Input> streamInputs(float[] img, float[] txt, float[] temb, int batch) {
+        Map<String, Input> in = new HashMap<>(m.ropeInputs(H2, W2, L));
+        in.put(IMG, Input.of(img, batch, N, dim));
+        in.put(TXT, Input.of(txt, batch, L, dim));
+        in.put(TEMB, Input.of(temb, batch, dim));
         return in;
+    }
+
+    /** The next segment's inputs (batch 1): the streams a segment returned, {@code temb} from the prologue's. */
+    private Map<String, Input> chained(Map<String, Output> streams, Map<String, Output> prologue) {
+        return streamInputs(streams.get(IMG_OUT).values(), streams.get(TXT_OUT).values(),
+                prologue.get(TEMB_OUT).values(), 1);
+    }
+
+    /** Runs {@code segment} as a CPU_FP32 graph. */
+    private Map<String, Output> run(TransformerSegment segment, Map<String, Input> inputs) throws Exception {
+        return m.runner.run(m.build(GraphTarget.CPU_FP32, segment), inputs);
     }
 
     // ---- (a) timestep embedding ------------------------------------------------------------------------
@@ -98,10 +116,11 @@ class QwenImageTransformerTest {
         float[] sigma = {1.0f, 0.5f, 0.02f};
         int b = sigma.length;
         GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false, false));
-        Map<String, float[]> out = m.run(g, prologueInputs(normal(rnd, b * N * c.inChannels()),
+        Map<String, Output> out = m.runner.run(g, prologueInputs(normal(rnd, b * N * c.inChannels()),
                 normal(rnd, b * L * c.jointAttentionDim()), sigma, b));
         assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, IMG_MOD_0 + "_out"), out.keySet());
-        assertClose(ref.timestepEmbedding(sigma), out.get(TEMB_OUT), FP32_TOL, "(a) temb for sigma 1, 0.5, 0.02");
+        assertClose(ref.timestepEmbedding(sigma), out.get(TEMB_OUT).values(), FP32_TOL,
+                "(a) temb for sigma 1, 0.5, 0.02");
     }
 
     @Test
@@ -110,11 +129,10 @@ class QwenImageTransformerTest {
         float[] x = normal(rnd, b * N * c.inChannels());
         float[] e = normal(rnd, b * L * c.jointAttentionDim());
         float[] sigma = {0.7f, 0.3f};
-        Map<String, float[]> out = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
-                false)), prologueInputs(x, e, sigma, b));
+        Map<String, Output> out = run(new TransformerSegment(0, 0, true, false, false), prologueInputs(x, e, sigma, b));
         QwenImageReference.State s = ref.prologue(x, e, sigma, b, N, L);
-        assertClose(s.img(), out.get(IMG_OUT), FP32_TOL, "prologue img_in");
-        assertClose(s.txt(), out.get(TXT_OUT), FP32_TOL, "prologue txt_norm + txt_in");
+        assertClose(s.img(), out.get(IMG_OUT).values(), FP32_TOL, "prologue img_in");
+        assertClose(s.txt(), out.get(TXT_OUT).values(), FP32_TOL, "prologue txt_norm + txt_in");
     }
 
     /**
@@ -136,12 +154,12 @@ class QwenImageTransformerTest {
             QwenImageReference fullRef = new QwenImageReference(c, full.store);
             float[] sigma = {1.0f, 0.7f, 0.3f};
             int b = sigma.length;
-            Map<String, Tensor> in = new HashMap<>(full.ropeInputs(H2, W2, L));
-            in.put(HIDDEN_STATES, Tensor.act(normal(rnd, b * N * c.inChannels()), b, N, c.inChannels()));
-            in.put(ENCODER_HIDDEN_STATES, Tensor.act(normal(rnd, b * L * (int) joint), b, L, joint));
-            in.put(TIMESTEP, Tensor.f32(sigma, b));
-            float[] temb = full.run(full.build(GraphTarget.CANN_FP16, new TransformerSegment(0, 0, true, false,
-                    false)), in).get(TEMB_OUT);
+            Map<String, Input> in = new HashMap<>(full.ropeInputs(H2, W2, L));
+            in.put(HIDDEN_STATES, Input.of(normal(rnd, b * N * c.inChannels()), b, N, c.inChannels()));
+            in.put(ENCODER_HIDDEN_STATES, Input.of(normal(rnd, b * L * (int) joint), b, L, joint));
+            in.put(TIMESTEP, Input.of(sigma, b));
+            float[] temb = full.runner.run(full.build(GraphTarget.CANN_FP16, new TransformerSegment(0, 0, true, false,
+                    false)), in).get(TEMB_OUT).values();
 
             double[] expected = fullRef.timestepEmbedding(sigma, DType.FLOAT16);
             float[] sigma16 = new float[b];
@@ -168,12 +186,11 @@ class QwenImageTransformerTest {
         float[] txt = normal(rnd, b * L * dim);
         float[] temb = normal(rnd, b * dim);
         GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, false, false));
-        Map<String, float[]> out = m.run(g, streamInputs(img, txt, temb, b));
+        Map<String, Output> out = m.runner.run(g, streamInputs(img, txt, temb, b));
         assertEquals(Set.of(IMG_OUT, TXT_OUT), out.keySet());
-        QwenImageReference.BlockOut r = ref.block(1, QwenTestModel.d(img), QwenTestModel.d(txt),
-                QwenTestModel.d(temb), b, H2, W2, L);
-        assertClose(r.img(), out.get(IMG_OUT), FP32_TOL, "(c) block 1 image stream, B=2");
-        assertClose(r.txt(), out.get(TXT_OUT), FP32_TOL, "(c) block 1 text stream, B=2");
+        QwenImageReference.BlockOut r = ref.block(1, d(img), d(txt), d(temb), b, H2, W2, L);
+        assertClose(r.img(), out.get(IMG_OUT).values(), FP32_TOL, "(c) block 1 image stream, B=2");
+        assertClose(r.txt(), out.get(TXT_OUT).values(), FP32_TOL, "(c) block 1 text stream, B=2");
     }
 
     // ---- (d) monolithic forward ------------------------------------------------------------------------
@@ -186,10 +203,10 @@ class QwenImageTransformerTest {
         GraphBuilder g = m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(c.numLayers()));
         assertEquals(new TreeSet<>(m.store.names()), new TreeSet<>(g.weightNames()),
                 "the whole forward uses every tensor of the snapshot");
-        Map<String, float[]> out = m.run(g, prologueInputs(x, e, sigma, 1));
+        Map<String, Output> out = m.runner.run(g, prologueInputs(x, e, sigma, 1));
         assertEquals(Set.of(VELOCITY), out.keySet());
-        assertEquals(N * c.outputDim(), out.get(VELOCITY).length);
-        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), FP32_TOL,
+        assertEquals(N * c.outputDim(), out.get(VELOCITY).values().length);
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY).values(), FP32_TOL,
                 "(d) whole(2) velocity, B=1 N=16 L=5");
     }
 
@@ -200,12 +217,9 @@ class QwenImageTransformerTest {
         float[] x = normal(rnd, b * n * c.inChannels());
         float[] e = normal(rnd, b * textLen * c.jointAttentionDim());
         float[] sigma = {0.9f, 0.1f};
-        Map<String, Tensor> in = new HashMap<>(m.ropeInputs(h2, w2, textLen));
-        in.put(HIDDEN_STATES, Tensor.act(x, b, n, c.inChannels()));
-        in.put(ENCODER_HIDDEN_STATES, Tensor.act(e, b, textLen, c.jointAttentionDim()));
-        in.put(TIMESTEP, Tensor.f32(sigma, b));
-        Map<String, float[]> out = m.run(m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(c.numLayers())), in);
-        assertClose(ref.forward(x, e, sigma, b, h2, w2, textLen), out.get(VELOCITY), FP32_TOL,
+        Map<String, Output> out = run(TransformerSegment.whole(c.numLayers()),
+                prologueInputs(x, e, sigma, b, h2, w2, textLen));
+        assertClose(ref.forward(x, e, sigma, b, h2, w2, textLen), out.get(VELOCITY).values(), FP32_TOL,
                 "(d) whole(2) velocity, B=2 3x5 grid L=4");
     }
 
@@ -216,36 +230,33 @@ class QwenImageTransformerTest {
         float[] x = normal(rnd, N * c.inChannels());
         float[] e = normal(rnd, L * c.jointAttentionDim());
         float[] sigma = {0.45f};
-        float[] whole = m.run(m.build(GraphTarget.CPU_FP32, TransformerSegment.whole(2)),
-                prologueInputs(x, e, sigma, 1)).get(VELOCITY);
+        float[] whole = run(TransformerSegment.whole(2), prologueInputs(x, e, sigma, 1)).get(VELOCITY).values();
 
         // two segments: prologue+[0,1) -> [1,2)+epilogue
-        Map<String, float[]> first = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, true, false,
-                false)), prologueInputs(x, e, sigma, 1));
+        Map<String, Output> first = run(new TransformerSegment(0, 1, true, false, false),
+                prologueInputs(x, e, sigma, 1));
         assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT), first.keySet());
-        Map<String, float[]> second = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true,
-                false)), streamInputs(first.get(IMG_OUT), first.get(TXT_OUT), first.get(TEMB_OUT), 1));
+        Map<String, Output> second = run(new TransformerSegment(1, 2, false, true, false), chained(first, first));
         assertEquals(Set.of(VELOCITY), second.keySet());
-        assertClose(whole, second.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,1) -> [1,2)+epilogue vs whole(2)");
+        assertClose(d(whole), second.get(VELOCITY).values(), SEGMENT_TOL,
+                "(e) prologue+[0,1) -> [1,2)+epilogue vs whole(2)");
 
         // three segments: prologue+[0,0) -> [0,1) -> [1,2)+epilogue; block 0 gets its image modulation from the
         // prologue, which holds those weights
-        Map<String, float[]> s0 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
-                false)), prologueInputs(x, e, sigma, 1));
-        Map<String, Tensor> s1In = streamInputs(s0.get(IMG_OUT), s0.get(TXT_OUT), s0.get(TEMB_OUT), 1);
-        s1In.put(IMG_MOD_0, Tensor.act(s0.get(IMG_MOD_0 + "_out"), 1, 6 * dim));
-        Map<String, float[]> s1 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 1, false, false,
-                false)), s1In);
-        Map<String, float[]> s2 = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, true,
-                false)), streamInputs(s1.get(IMG_OUT), s1.get(TXT_OUT), s0.get(TEMB_OUT), 1));
-        assertClose(whole, s2.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,0) -> [0,1) -> [1,2)+epilogue vs whole");
+        Map<String, Output> s0 = run(new TransformerSegment(0, 0, true, false, false), prologueInputs(x, e, sigma, 1));
+        Map<String, Input> s1In = chained(s0, s0);
+        s1In.put(IMG_MOD_0, Input.of(s0.get(IMG_MOD_0 + "_out").values(), 1, 6L * dim));
+        Map<String, Output> s1 = run(new TransformerSegment(0, 1, false, false, false), s1In);
+        Map<String, Output> s2 = run(new TransformerSegment(1, 2, false, true, false), chained(s1, s0));
+        assertClose(d(whole), s2.get(VELOCITY).values(), SEGMENT_TOL,
+                "(e) prologue+[0,0) -> [0,1) -> [1,2)+epilogue vs whole");
 
         // and an epilogue-only tail: prologue+[0,2) -> [2,2)+epilogue
-        Map<String, float[]> body = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 2, true, false,
-                false)), prologueInputs(x, e, sigma, 1));
-        Map<String, float[]> tail = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(2, 2, false, true,
-                false)), streamInputs(body.get(IMG_OUT), body.get(TXT_OUT), body.get(TEMB_OUT), 1));
-        assertClose(whole, tail.get(VELOCITY), SEGMENT_TOL, "(e) prologue+[0,2) -> [2,2)+epilogue vs whole");
+        Map<String, Output> body = run(new TransformerSegment(0, 2, true, false, false),
+                prologueInputs(x, e, sigma, 1));
+        Map<String, Output> tail = run(new TransformerSegment(2, 2, false, true, false), chained(body, body));
+        assertClose(d(whole), tail.get(VELOCITY).values(), SEGMENT_TOL,
+                "(e) prologue+[0,2) -> [2,2)+epilogue vs whole");
     }
 
     // ---- (f) modulated_input ---------------------------------------------------------------------------
@@ -256,28 +267,30 @@ class QwenImageTransformerTest {
         float[] e = normal(rnd, L * c.jointAttentionDim());
         float[] sigma = {0.8f};
         GraphBuilder g = m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 2, true, true, true));
-        Map<String, float[]> out = m.run(g, prologueInputs(x, e, sigma, 1));
+        Map<String, Output> out = m.runner.run(g, prologueInputs(x, e, sigma, 1));
         assertEquals(Set.of(VELOCITY, MODULATED_INPUT), out.keySet());
         QwenImageReference.State s = ref.prologue(x, e, sigma, 1, N, L);
         QwenImageReference.BlockOut b0 = ref.block(0, s.img(), s.txt(), s.temb(), 1, H2, W2, L);
-        assertClose(b0.modulatedImg(), out.get(MODULATED_INPUT), FP32_TOL, "(f) modulated_input of block 0");
-        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), FP32_TOL,
+        assertClose(b0.modulatedImg(), out.get(MODULATED_INPUT).values(), FP32_TOL,
+                "(f) modulated_input of block 0");
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY).values(), FP32_TOL,
                 "(f) velocity next to modulated_input");
 
         // a segment starting at block 1 probes block 1
-        Map<String, float[]> mid = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(1, 2, false, false,
-                true)), streamInputs(f(b0.img()), f(b0.txt()), f(s.temb()), 1));
+        Map<String, Output> mid = run(new TransformerSegment(1, 2, false, false, true),
+                streamInputs(f(b0.img()), f(b0.txt()), f(s.temb()), 1));
         assertEquals(Set.of(IMG_OUT, TXT_OUT, MODULATED_INPUT), mid.keySet());
-        QwenImageReference.BlockOut b1 = ref.block(1, QwenTestModel.d(f(b0.img())), QwenTestModel.d(f(b0.txt())),
-                QwenTestModel.d(f(s.temb())), 1, H2, W2, L);
-        assertClose(b1.modulatedImg(), mid.get(MODULATED_INPUT), FP32_TOL, "(f) modulated_input of block 1");
+        QwenImageReference.BlockOut b1 = ref.block(1, d(f(b0.img())), d(f(b0.txt())), d(f(s.temb())), 1, H2, W2, L);
+        assertClose(b1.modulatedImg(), mid.get(MODULATED_INPUT).values(), FP32_TOL,
+                "(f) modulated_input of block 1");
 
         // TeaCache's probe: the prologue alone, with block 0's modulated input computed without running block 0
-        Map<String, float[]> probe = m.run(m.build(GraphTarget.CPU_FP32, new TransformerSegment(0, 0, true, false,
-                true)), prologueInputs(x, e, sigma, 1));
+        Map<String, Output> probe = run(new TransformerSegment(0, 0, true, false, true),
+                prologueInputs(x, e, sigma, 1));
         assertEquals(Set.of(IMG_OUT, TXT_OUT, TEMB_OUT, IMG_MOD_0 + "_out", MODULATED_INPUT), probe.keySet());
-        assertClose(b0.modulatedImg(), probe.get(MODULATED_INPUT), FP32_TOL, "(f) probe-only modulated_input");
-        assertClose(s.img(), probe.get(IMG_OUT), FP32_TOL, "(f) probe passes the image stream through");
+        assertClose(b0.modulatedImg(), probe.get(MODULATED_INPUT).values(), FP32_TOL,
+                "(f) probe-only modulated_input");
+        assertClose(s.img(), probe.get(IMG_OUT).values(), FP32_TOL, "(f) probe passes the image stream through");
     }
 
     // ---- graph interface -------------------------------------------------------------------------------
@@ -304,8 +317,9 @@ class QwenImageTransformerTest {
         float[] x = normal(rnd, N * c.inChannels());
         float[] e = normal(rnd, L * c.jointAttentionDim());
         float[] sigma = {0.5f};
-        Map<String, float[]> out = m.run(m.build(GraphTarget.CANN_FP16, TransformerSegment.whole(2)),
+        Map<String, Output> out = m.runner.run(m.build(GraphTarget.CANN_FP16, TransformerSegment.whole(2)),
                 prologueInputs(x, e, sigma, 1));
-        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY), 5e-2, "fp16 (CANN_FP16) whole(2)");
+        assertClose(ref.forward(x, e, sigma, 1, H2, W2, L), out.get(VELOCITY).values(), 5e-2,
+                "fp16 (CANN_FP16) whole(2)");
     }
 }

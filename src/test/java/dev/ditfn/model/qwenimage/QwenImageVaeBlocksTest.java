@@ -1,23 +1,27 @@
 package dev.ditfn.model.qwenimage;
 
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.assertClose;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.d;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.normal;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.toFp16;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.GraphRunner.onBothTargets;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.TestData.normal;
+import static dev.ditfn.testing.TestData.roundTo;
 
-import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.qwenimage.QwenImageVaeReference.Vol;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Value;
-import org.junit.jupiter.api.io.TempDir;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner;
+import dev.ditfn.testing.ReferenceMath;
+import dev.ditfn.weights.RandomWeights;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.nio.file.Path;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -37,8 +41,8 @@ class QwenImageVaeBlocksTest {
      */
     static final double FP16_TOL = 1e-2;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final GraphRunner r = GraphRunner.temporary("diffusion_pytorch_model.safetensors");
 
     private static double tol(GraphTarget t) {
         return t.activationType() == DType.FLOAT32 ? FP32_TOL : FP16_TOL;
@@ -49,8 +53,7 @@ class QwenImageVaeBlocksTest {
     }
 
     private static float[] input(GraphTarget t, Random rnd, int n, double std) {
-        float[] x = normal(rnd, n, std);
-        return t.activationType() == DType.FLOAT32 ? x : toFp16(x);
+        return roundTo(t.activationType(), normal(rnd, n, std));
     }
 
     private static void causalConv(RandomWeights rnd, String prefix, int in, int out, int k) {
@@ -61,8 +64,7 @@ class QwenImageVaeBlocksTest {
     // ---- (a) residual block ----------------------------------------------------------------------------
 
     static Stream<Arguments> residualCases() {
-        return Stream.of(GraphTarget.CPU_FP32, GraphTarget.CANN_FP16)
-                .flatMap(t -> Stream.of(Arguments.of(t, 4, 6), Arguments.of(t, 5, 5)));
+        return onBothTargets(Arguments.of(4, 6), Arguments.of(5, 5));
     }
 
     @ParameterizedTest(name = "{0} {1}->{2}")
@@ -79,15 +81,14 @@ class QwenImageVaeBlocksTest {
                 causalConv(rnd, p + ".conv_shortcut", in, out, 1);
             }
         };
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, weightType(target), 11, fill)) {
-            float[] x = input(target, new Random(3), b * in * h * w, 1.5);
-            GraphBuilder g = r.graph(target);
-            Value y = QwenImageVaeDecoder.residualBlock(g, g.input("x", g.act(), b, in, h, w), p, in, out);
-            g.output(y, "y", g.act(), b, out, h, w);
-            float[] got = r.run(g, "x", x, new long[] {b, in, h, w}, b, out, h, w);
-            Vol expected = new QwenImageVaeReference(r::weight).residualBlock(new Vol(d(x), b, in, 1, h, w), p, out);
-            assertClose(expected.v(), got, tol(target), "residual block " + in + "->" + out + " " + target);
-        }
+        r.random(weightType(target), 11, fill);
+        float[] x = input(target, new Random(3), b * in * h * w, 1.5);
+        GraphBuilder g = r.graph(target);
+        Value y = QwenImageVaeDecoder.residualBlock(g, g.input("x", g.act(), b, in, h, w), p, in, out);
+        g.output(y, "y", g.act(), b, out, h, w);
+        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, in, h, w)), b, out, h, w);
+        Vol expected = new QwenImageVaeReference(r.store()).residualBlock(new Vol(d(x), b, in, 1, h, w), p, out);
+        assertClose(expected.v(), got, tol(target), "residual block " + in + "->" + out + " " + target);
     }
 
     // ---- (b) attention block ---------------------------------------------------------------------------
@@ -105,15 +106,14 @@ class QwenImageVaeBlocksTest {
             rnd.gaussian(p + ".proj.weight", 1.0 / Math.sqrt(c), c, c, 1, 1);
             rnd.gaussian(p + ".proj.bias", 0.1, c);
         };
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, weightType(target), 12, fill)) {
-            float[] x = input(target, new Random(4), b * c * h * w, 1.0);
-            GraphBuilder g = r.graph(target);
-            Value y = QwenImageVaeDecoder.attentionBlock(g, g.input("x", g.act(), b, c, h, w), p, c);
-            g.output(y, "y", g.act(), b, c, h, w);
-            float[] got = r.run(g, "x", x, new long[] {b, c, h, w}, b, c, h, w);
-            Vol expected = new QwenImageVaeReference(r::weight).attentionBlock(new Vol(d(x), b, c, 1, h, w), p);
-            assertClose(expected.v(), got, tol(target), "attention block " + target);
-        }
+        r.random(weightType(target), 12, fill);
+        float[] x = input(target, new Random(4), b * c * h * w, 1.0);
+        GraphBuilder g = r.graph(target);
+        Value y = QwenImageVaeDecoder.attentionBlock(g, g.input("x", g.act(), b, c, h, w), p, c);
+        g.output(y, "y", g.act(), b, c, h, w);
+        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, h, w);
+        Vol expected = new QwenImageVaeReference(r.store()).attentionBlock(new Vol(d(x), b, c, 1, h, w), p);
+        assertClose(expected.v(), got, tol(target), "attention block " + target);
     }
 
     // ---- (c) upsample ----------------------------------------------------------------------------------
@@ -127,22 +127,20 @@ class QwenImageVaeBlocksTest {
             rnd.gaussian(p + ".resample.1.weight", 1.0 / Math.sqrt(c * 9), c / 2, c, 3, 3);
             rnd.gaussian(p + ".resample.1.bias", 0.1, c / 2);
         };
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, weightType(target), 13, fill)) {
-            float[] x = input(target, new Random(5), b * c * h * w, 1.0);
-            GraphBuilder g = r.graph(target);
-            Value y = QwenImageVaeDecoder.upsample(g, g.input("x", g.act(), b, c, h, w), p, c);
-            g.output(y, "y", g.act(), b, c / 2, 2 * h, 2 * w);
-            float[] got = r.run(g, "x", x, new long[] {b, c, h, w}, b, c / 2, 2 * h, 2 * w);
-            Vol expected = new QwenImageVaeReference(r::weight).upsample(new Vol(d(x), b, c, 1, h, w), p);
-            assertClose(expected.v(), got, tol(target), "upsample " + target);
-        }
+        r.random(weightType(target), 13, fill);
+        float[] x = input(target, new Random(5), b * c * h * w, 1.0);
+        GraphBuilder g = r.graph(target);
+        Value y = QwenImageVaeDecoder.upsample(g, g.input("x", g.act(), b, c, h, w), p, c);
+        g.output(y, "y", g.act(), b, c / 2, 2 * h, 2 * w);
+        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c / 2, 2 * h, 2 * w);
+        Vol expected = new QwenImageVaeReference(r.store()).upsample(new Vol(d(x), b, c, 1, h, w), p);
+        assertClose(expected.v(), got, tol(target), "upsample " + target);
     }
 
     // ---- (d) RMS_norm (channel L2 norm) ----------------------------------------------------------------
 
     static Stream<Arguments> normCases() {
-        return Stream.of(GraphTarget.CPU_FP32, GraphTarget.CANN_FP16)
-                .flatMap(t -> Stream.of(Arguments.of(t, false), Arguments.of(t, true)));
+        return onBothTargets(Arguments.of(false), Arguments.of(true));
     }
 
     @ParameterizedTest(name = "{0} images={1}")
@@ -156,23 +154,23 @@ class QwenImageVaeBlocksTest {
                 rnd.gain("n.gamma", c, 1, 1, 1);
             }
         };
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, weightType(target), 14, fill)) {
-            // magnitudes from 0.03 to 30: the L2 norm (not the mean of squares) must come out scale-free
-            float[] x = input(target, new Random(6), b * c * h * w, 1.0);
-            for (int i = 0; i < x.length; i++) {
-                x[i] *= (float) Math.pow(10, (i % 4) - 1.5);
-            }
-            x = target.activationType() == DType.FLOAT32 ? x : toFp16(x);
-            // pixel (0, :, 1, 1) all zero: the norm is clamped to 1e-12 and the output is 0, not NaN
-            for (int ch = 0; ch < c; ch++) {
-                x[((ch) * h + 1) * w + 1] = 0f;
-            }
-            GraphBuilder g = r.graph(target);
-            Value y = QwenImageVaeDecoder.rmsNorm(g, g.input("x", g.act(), b, c, h, w), "n.gamma", c, images);
-            g.output(y, "y", g.act(), b, c, h, w);
-            float[] got = r.run(g, "x", x, new long[] {b, c, h, w}, b, c, h, w);
-            Vol expected = QwenImageVaeReference.rmsNorm(new Vol(d(x), b, c, 1, h, w), r.weight("n.gamma"));
-            assertClose(expected.v(), got, tol(target), "RMS_norm images=" + images + " " + target);
+        r.random(weightType(target), 14, fill);
+        // magnitudes from 0.03 to 30: the L2 norm (not the mean of squares) must come out scale-free
+        float[] x = input(target, new Random(6), b * c * h * w, 1.0);
+        for (int i = 0; i < x.length; i++) {
+            x[i] *= (float) Math.pow(10, (i % 4) - 1.5);
         }
+        x = roundTo(target.activationType(), x);
+        // pixel (0, :, 1, 1) all zero: the norm is clamped to 1e-12 and the output is 0, not NaN
+        for (int ch = 0; ch < c; ch++) {
+            x[((ch) * h + 1) * w + 1] = 0f;
+        }
+        GraphBuilder g = r.graph(target);
+        Value y = QwenImageVaeDecoder.rmsNorm(g, g.input("x", g.act(), b, c, h, w), "n.gamma", c, images);
+        g.output(y, "y", g.act(), b, c, h, w);
+        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, h, w);
+        Vol expected = QwenImageVaeReference.rmsNorm(new Vol(d(x), b, c, 1, h, w),
+                ReferenceMath.weight(r.store(), "n.gamma"));
+        assertClose(expected.v(), got, tol(target), "RMS_norm images=" + images + " " + target);
     }
 }

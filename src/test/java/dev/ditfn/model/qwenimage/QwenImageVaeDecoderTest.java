@@ -1,23 +1,24 @@
 package dev.ditfn.model.qwenimage;
 
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.assertClose;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.d;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.normal;
-import static dev.ditfn.model.qwenimage.VaeGraphRunner.toFp16;
+import static dev.ditfn.testing.AssertClose.assertClose;
+import static dev.ditfn.testing.ReferenceMath.d;
+import static dev.ditfn.testing.TestData.normal;
+import static dev.ditfn.testing.TestData.roundTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.qwenimage.QwenImageVaeReference.Vol;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
+import dev.ditfn.testing.GraphRunner.Input;
+import dev.ditfn.testing.GraphRunner;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -35,30 +36,27 @@ class QwenImageVaeDecoderTest {
      */
     static final double FP16_TOL = 1e-2;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final GraphRunner r = GraphRunner.temporary("diffusion_pytorch_model.safetensors");
 
     private final QwenImageVaeConfig tiny = QwenImageVaeConfig.TINY;
 
     private double[] decodeAndCompare(GraphTarget target, DType weights, int b, int h, int w, double tol)
             throws Exception {
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, weights, 42, tiny::writeRandomWeights)) {
-            int z = tiny.zDim();
-            int s = tiny.scaleFactor();
-            float[] latents = normal(new Random(9), b * z * h * w, 1.0);
-            float[] zIn = VaePixels.denormalize(latents, new long[] {b, z, h, w}, tiny);
-            if (target.activationType() == DType.FLOAT16) {
-                zIn = toFp16(zIn);
-            }
-            GraphBuilder g = new QwenImageVaeDecoder(tiny).build(target, r.store());
-            assertFalse(g.weightNames().stream().anyMatch(n -> n.contains("time_conv")),
-                    "time_conv is never used for a single frame");
-            float[] image = r.run(g, QwenImageVaeDecoder.INPUT, zIn, new long[] {b, z, h, w}, b, 3, h * s, w * s);
-            Vol expected = new QwenImageVaeReference(r::weight).decode(tiny, new Vol(d(zIn), b, z, 1, h, w));
-            assertClose(expected.v(), image, tol, "TINY decoder " + target + " weights " + weights + " z ["
-                    + b + "," + z + "," + h + "," + w + "]");
-            return expected.v();
-        }
+        r.random(weights, 42, tiny::writeRandomWeights);
+        int z = tiny.zDim();
+        int s = tiny.scaleFactor();
+        float[] latents = normal(new Random(9), b * z * h * w);
+        float[] zIn = roundTo(target.activationType(), VaePixels.denormalize(latents, new long[] {b, z, h, w}, tiny));
+        GraphBuilder g = new QwenImageVaeDecoder(tiny).build(target, r.store());
+        assertFalse(g.weightNames().stream().anyMatch(n -> n.contains("time_conv")),
+                "time_conv is never used for a single frame");
+        float[] image = r.runSingle(g, Map.of(QwenImageVaeDecoder.INPUT, Input.of(zIn, b, z, h, w)), b, 3, h * s,
+                w * s);
+        Vol expected = new QwenImageVaeReference(r.store()).decode(tiny, new Vol(d(zIn), b, z, 1, h, w));
+        assertClose(expected.v(), image, tol, "TINY decoder " + target + " weights " + weights + " z ["
+                + b + "," + z + "," + h + "," + w + "]");
+        return expected.v();
     }
 
     /** Most outputs must lie strictly inside (-1, 1), else the clamp would hide errors. */
@@ -99,9 +97,9 @@ class QwenImageVaeDecoderTest {
 
     // ---- (f) weight checks -----------------------------------------------------------------------------
 
-    /** Writes the TINY decoder tensors, except {@code name} gets {@code shape} (or is left out when null). */
-    private VaeGraphRunner weightsWith(String name, long[] shape) {
-        return new VaeGraphRunner(dir, DType.FLOAT32, 1, rnd -> {
+    /** Stages the TINY decoder tensors, except {@code name} gets {@code shape} (or is left out when null). */
+    private void weightsWith(String name, long[] shape) {
+        r.random(DType.FLOAT32, 1, rnd -> {
             for (Map.Entry<String, long[]> e : tiny.decoderTensorShapes().entrySet()) {
                 if (!e.getKey().equals(name)) {
                     rnd.gaussian(e.getKey(), 0.1, e.getValue());
@@ -115,45 +113,41 @@ class QwenImageVaeDecoderTest {
     @Test
     void preSlicedConvWeightIsRejectedNamingTheTensor() {
         String name = "decoder.up_blocks.1.resnets.0.conv1.weight";
-        try (VaeGraphRunner r = weightsWith(name, new long[] {64, 32, 3, 3})) {
-            RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
-            String msg = e.getMessage();
-            assertTrue(msg.contains(name), msg);
-            assertTrue(msg.contains("[64, 32, 3, 3]") && msg.contains("[64, 32, 3, 3, 3]"), "both shapes: " + msg);
-            assertTrue(msg.contains("diffusion_pytorch_model.safetensors"), "names the file: " + msg);
-        }
+        weightsWith(name, new long[] {64, 32, 3, 3});
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
+        String msg = e.getMessage();
+        assertTrue(msg.contains(name), msg);
+        assertTrue(msg.contains("[64, 32, 3, 3]") && msg.contains("[64, 32, 3, 3, 3]"), "both shapes: " + msg);
+        assertTrue(msg.contains("diffusion_pytorch_model.safetensors"), "names the file: " + msg);
     }
 
     @Test
     void shortcutOfWrongWidthIsRejectedNamingTheTensor() {
         // up_blocks.1.resnets.0 is 32 -> 64 (its input was halved by up_blocks.0's upsampler), not 64 -> 64
         String name = "decoder.up_blocks.1.resnets.0.conv_shortcut.weight";
-        try (VaeGraphRunner r = weightsWith(name, new long[] {64, 64, 1, 1, 1})) {
-            RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
-            assertTrue(e.getMessage().contains(name) && e.getMessage().contains("[64, 32, 1, 1, 1]"), e.getMessage());
-        }
+        weightsWith(name, new long[] {64, 64, 1, 1, 1});
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
+        assertTrue(e.getMessage().contains(name) && e.getMessage().contains("[64, 32, 1, 1, 1]"), e.getMessage());
     }
 
     @Test
     void missingTensorIsNamed() {
         String name = "decoder.norm_out.gamma";
-        try (VaeGraphRunner r = weightsWith(name, null)) {
-            RuntimeException e = assertThrows(RuntimeException.class,
-                    () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
-            assertTrue(e.getMessage().contains(name), e.getMessage());
-        }
+        weightsWith(name, null);
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store()));
+        assertTrue(e.getMessage().contains(name), e.getMessage());
     }
 
     @Test
     void graphDeclaresEveryDecoderTensorButTimeConv() {
-        try (VaeGraphRunner r = new VaeGraphRunner(dir, DType.FLOAT32, 1, tiny::writeRandomWeights)) {
-            GraphBuilder g = new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store());
-            var expected = tiny.decoderTensorShapes().keySet().stream().filter(n -> !n.contains("time_conv"))
-                    .sorted().toList();
-            assertEquals(expected, g.weightNames().stream().sorted().toList());
-            assertEquals(java.util.List.of(QwenImageVaeDecoder.INPUT), g.inputNames());
-        }
+        r.random(DType.FLOAT32, 1, tiny::writeRandomWeights);
+        GraphBuilder g = new QwenImageVaeDecoder(tiny).build(GraphTarget.CPU_FP32, r.store());
+        var expected = tiny.decoderTensorShapes().keySet().stream().filter(n -> !n.contains("time_conv"))
+                .sorted().toList();
+        assertEquals(expected, g.weightNames().stream().sorted().toList());
+        assertEquals(List.of(QwenImageVaeDecoder.INPUT), g.inputNames());
     }
 }

@@ -2,14 +2,16 @@ package dev.ditfn.model.qwenimage;
 
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig.UpBlock;
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig.Upsample;
+import dev.ditfn.testing.ReferenceMath;
+import dev.ditfn.weights.WeightStore;
 
-import java.util.function.Function;
+import java.util.Arrays;
 
 /**
  * A plain-Java, double-precision reference of the Qwen-Image VAE decoder, written from the spec (§3.1-3.2) in the
  * upstream 5-D layout {@code [B, C, T, H, W]}: causal 3-D convs are computed literally (zero-pad {@code 2·p} frames
  * in front, {@code p} on each spatial side, then a valid 3-D conv with the full stored kernel), so the graph's
- * "last time tap" shortcut is checked, not assumed. Weights come from a lookup by diffusers tensor name.
+ * "last time tap" shortcut is checked, not assumed. Weights are read by diffusers tensor name.
  */
 final class QwenImageVaeReference {
     /** A row-major {@code [n, c, t, h, w]} tensor. */
@@ -21,19 +23,28 @@ final class QwenImageVaeReference {
             }
         }
 
-        static Vol zeros(int n, int c, int t, int h, int w) {
-            return new Vol(new double[n * c * t * h * w], n, c, t, h, w);
-        }
-
         int at(int b, int ch, int f, int y, int x) {
             return (((b * c + ch) * t + f) * h + y) * w + x;
         }
+
+        long[] shape() {
+            return new long[] {n, c, t, h, w};
+        }
+
+        /** Other values of this shape. */
+        Vol with(double[] values) {
+            return new Vol(values, n, c, t, h, w);
+        }
     }
 
-    private final Function<String, double[]> weights;
+    private final WeightStore weights;
 
-    QwenImageVaeReference(Function<String, double[]> weights) {
+    QwenImageVaeReference(WeightStore weights) {
         this.weights = weights;
+    }
+
+    private double[] w(String name) {
+        return ReferenceMath.weight(weights, name);
     }
 
     // ---- the whole decoder -----------------------------------------------------------------------------
@@ -55,13 +66,9 @@ final class QwenImageVaeReference {
                 x = upsample(x, p + ".upsamplers.0");
             }
         }
-        x = silu(rmsNorm(x, weights.apply("decoder.norm_out.gamma")));
+        x = silu(rmsNorm(x, w("decoder.norm_out.gamma")));
         x = causalConv3d(x, "decoder.conv_out", QwenImageVaeConfig.IMAGE_CHANNELS, 3);
-        double[] out = x.v().clone();
-        for (int i = 0; i < out.length; i++) {
-            out[i] = Math.max(-1, Math.min(1, out[i]));
-        }
-        return new Vol(out, x.n(), x.c(), x.t(), x.h(), x.w());
+        return x.with(ReferenceMath.map(x.v(), v -> Math.max(-1, Math.min(1, v))));
     }
 
     // ---- blocks ----------------------------------------------------------------------------------------
@@ -69,99 +76,53 @@ final class QwenImageVaeReference {
     /** {@code conv2(SiLU(norm2(conv1(SiLU(norm1(x)))))) + shortcut(x)}; shortcut = 1×1×1 causal conv iff in ≠ out. */
     Vol residualBlock(Vol x, String prefix, int out) {
         Vol h = x.c() == out ? x : causalConv3d(x, prefix + ".conv_shortcut", out, 1);
-        Vol y = silu(rmsNorm(x, weights.apply(prefix + ".norm1.gamma")));
+        Vol y = silu(rmsNorm(x, w(prefix + ".norm1.gamma")));
         y = causalConv3d(y, prefix + ".conv1", out, 3);
-        y = silu(rmsNorm(y, weights.apply(prefix + ".norm2.gamma")));
+        y = silu(rmsNorm(y, w(prefix + ".norm2.gamma")));
         y = causalConv3d(y, prefix + ".conv2", out, 3);
-        return add(y, h);
+        return y.with(ReferenceMath.add(y.v(), h.v()));
     }
 
     /** Per frame, one head: {@code x + proj(softmax(q·kᵀ/√C)·v)}, {@code q,k,v} = thirds of {@code to_qkv(norm(x))}. */
     Vol attentionBlock(Vol x, String prefix) {
         int c = x.c();
         int s = x.h() * x.w();
-        Vol u = rmsNorm(x, weights.apply(prefix + ".norm.gamma"));
-        double[] wqkv = weights.apply(prefix + ".to_qkv.weight");
-        double[] bqkv = weights.apply(prefix + ".to_qkv.bias");
-        double[] wp = weights.apply(prefix + ".proj.weight");
-        double[] bp = weights.apply(prefix + ".proj.bias");
-        Vol out = Vol.zeros(x.n(), c, x.t(), x.h(), x.w());
+        Vol u = rmsNorm(x, w(prefix + ".norm.gamma"));
+        double[] out = x.v().clone();
         for (int b = 0; b < x.n(); b++) {
             for (int f = 0; f < x.t(); f++) {
-                // qkv[p][j] for pixel p, channel j of 3C (1×1 conv)
-                double[][] qkv = new double[s][3 * c];
+                // the frame's pixels as rows [s, c]: the 1×1 convs are linear layers on them
+                double[] pixels = new double[s * c];
                 for (int p = 0; p < s; p++) {
-                    for (int j = 0; j < 3 * c; j++) {
-                        double acc = bqkv[j];
-                        for (int i = 0; i < c; i++) {
-                            acc += wqkv[j * c + i] * u.v()[u.at(b, i, f, p / x.w(), p % x.w())];
-                        }
-                        qkv[p][j] = acc;
+                    for (int ch = 0; ch < c; ch++) {
+                        pixels[p * c + ch] = u.v()[u.at(b, ch, f, p / x.w(), p % x.w())];
                     }
                 }
-                double scale = 1 / Math.sqrt(c);
-                double[][] o = new double[s][c];
+                double[] qkv = ReferenceMath.linear(pixels, w(prefix + ".to_qkv.weight"), w(prefix + ".to_qkv.bias"),
+                        s, c, 3 * c);
+                double[] o = ReferenceMath.attention(ReferenceMath.columns(qkv, 3 * c, 0, c),
+                        ReferenceMath.columns(qkv, 3 * c, c, 2 * c), ReferenceMath.columns(qkv, 3 * c, 2 * c, 3 * c), 1,
+                        s, s, 1, 1, c, null, null);
+                double[] proj = ReferenceMath.linear(o, w(prefix + ".proj.weight"), w(prefix + ".proj.bias"), s, c, c);
                 for (int p = 0; p < s; p++) {
-                    double[] logits = new double[s];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int q = 0; q < s; q++) {
-                        double dot = 0;
-                        for (int i = 0; i < c; i++) {
-                            dot += qkv[p][i] * qkv[q][c + i];
-                        }
-                        logits[q] = dot * scale;
-                        max = Math.max(max, logits[q]);
-                    }
-                    double sum = 0;
-                    for (int q = 0; q < s; q++) {
-                        logits[q] = Math.exp(logits[q] - max);
-                        sum += logits[q];
-                    }
-                    for (int q = 0; q < s; q++) {
-                        for (int i = 0; i < c; i++) {
-                            o[p][i] += logits[q] / sum * qkv[q][2 * c + i];
-                        }
-                    }
-                }
-                for (int p = 0; p < s; p++) {
-                    for (int j = 0; j < c; j++) {
-                        double acc = bp[j];
-                        for (int i = 0; i < c; i++) {
-                            acc += wp[j * c + i] * o[p][i];
-                        }
-                        int at = x.at(b, j, f, p / x.w(), p % x.w());
-                        out.v()[at] = x.v()[at] + acc;
+                    for (int ch = 0; ch < c; ch++) {
+                        out[x.at(b, ch, f, p / x.w(), p % x.w())] += proj[p * c + ch];
                     }
                 }
             }
         }
-        return out;
+        return x.with(out);
     }
 
     /**
-     * upsample2d/upsample3d on a first chunk: per frame nearest-exact ×2 (source index {@code ⌊(i + 0.5)/2⌋}), then
-     * {@code resample.1}: Conv2d 3×3, padding 1, {@code C → C/2}.
+     * upsample2d/upsample3d on a first chunk: per frame nearest-exact ×2 (source index {@code ⌊(i + 0.5)/2⌋}, which
+     * is {@code ⌊i/2⌋}), then {@code resample.1}: Conv2d 3×3, padding 1, {@code C → C/2}.
      */
     Vol upsample(Vol x, String prefix) {
-        int oh = 2 * x.h();
-        int ow = 2 * x.w();
-        Vol up = Vol.zeros(x.n(), x.c(), x.t(), oh, ow);
-        for (int b = 0; b < x.n(); b++) {
-            for (int ch = 0; ch < x.c(); ch++) {
-                for (int f = 0; f < x.t(); f++) {
-                    for (int y = 0; y < oh; y++) {
-                        int sy = Math.min((int) Math.floor((y + 0.5) * x.h() / oh), x.h() - 1);
-                        for (int xx = 0; xx < ow; xx++) {
-                            int sx = Math.min((int) Math.floor((xx + 0.5) * x.w() / ow), x.w() - 1);
-                            up.v()[up.at(b, ch, f, y, xx)] = x.v()[x.at(b, ch, f, sy, sx)];
-                        }
-                    }
-                }
-            }
-        }
-        double[] w = weights.apply(prefix + ".resample.1.weight");
-        double[] bias = weights.apply(prefix + ".resample.1.bias");
-        return conv(up, w, bias, bias.length, 1, 3, 3, 0, 1);
+        double[] up = ReferenceMath.upsampleNearest(x.v(), x.shape(), 1, 1, 1, 2, 2);
+        double[] bias = w(prefix + ".resample.1.bias");
+        return conv(new Vol(up, x.n(), x.c(), x.t(), 2 * x.h(), 2 * x.w()), w(prefix + ".resample.1.weight"), bias,
+                bias.length, 1, 3, 0, 1);
     }
 
     /** {@code QwenImageRMS_norm}: {@code x / max(‖x‖₂ over channels, 1e-12) · √C · γ_c}. */
@@ -169,7 +130,7 @@ final class QwenImageVaeReference {
         if (gamma.length != x.c()) {
             throw new IllegalArgumentException("gamma has " + gamma.length + " values for " + x.c() + " channels");
         }
-        Vol out = Vol.zeros(x.n(), x.c(), x.t(), x.h(), x.w());
+        Vol out = x.with(new double[x.v().length]);
         double root = Math.sqrt(x.c());
         for (int b = 0; b < x.n(); b++) {
             for (int f = 0; f < x.t(); f++) {
@@ -199,75 +160,24 @@ final class QwenImageVaeReference {
      */
     Vol causalConv3d(Vol x, String prefix, int out, int k) {
         int p = k / 2;
-        return conv(x, weights.apply(prefix + ".weight"), weights.apply(prefix + ".bias"), out, k, k, k, 2 * p, p);
+        return conv(x, w(prefix + ".weight"), w(prefix + ".bias"), out, k, k, 2 * p, p);
     }
 
     /**
-     * Stride-1 3-D conv, kernel {@code [out, in, kt, kh, kw]}, {@code frontPad} zero frames before the input, none
+     * Stride-1 3-D conv, kernel {@code [out, in, kt, k, k]}, {@code frontPad} zero frames before the input, none
      * after, {@code pad} zeros on each side of H and W.
      */
-    private static Vol conv(Vol x, double[] w, double[] bias, int out, int kt, int kh, int kw, int frontPad,
-            int pad) {
-        int ot = x.t() + frontPad - kt + 1;
-        int oh = x.h() + 2 * pad - kh + 1;
-        int ow = x.w() + 2 * pad - kw + 1;
-        int in = x.c();
-        if (w.length != out * in * kt * kh * kw) {
-            throw new IllegalArgumentException("kernel has " + w.length + " values for [" + out + "," + in + "," + kt
-                    + "," + kh + "," + kw + "]");
+    private static Vol conv(Vol x, double[] w, double[] bias, int out, int kt, int k, int frontPad, int pad) {
+        int[] wShape = {out, x.c(), kt, k, k};
+        if (w.length != ReferenceMath.numel(out, x.c(), kt, k, k)) {
+            throw new IllegalArgumentException("kernel has " + w.length + " values for " + Arrays.toString(wShape));
         }
-        Vol y = Vol.zeros(x.n(), out, ot, oh, ow);
-        for (int b = 0; b < x.n(); b++) {
-            for (int o = 0; o < out; o++) {
-                for (int f = 0; f < ot; f++) {
-                    for (int yy = 0; yy < oh; yy++) {
-                        for (int xx = 0; xx < ow; xx++) {
-                            double acc = bias[o];
-                            for (int i = 0; i < in; i++) {
-                                for (int dt = 0; dt < kt; dt++) {
-                                    int sf = f + dt - frontPad;
-                                    if (sf < 0 || sf >= x.t()) {
-                                        continue;
-                                    }
-                                    for (int dy = 0; dy < kh; dy++) {
-                                        int sy = yy + dy - pad;
-                                        if (sy < 0 || sy >= x.h()) {
-                                            continue;
-                                        }
-                                        for (int dx = 0; dx < kw; dx++) {
-                                            int sx = xx + dx - pad;
-                                            if (sx < 0 || sx >= x.w()) {
-                                                continue;
-                                            }
-                                            acc += w[(((o * in + i) * kt + dt) * kh + dy) * kw + dx]
-                                                    * x.v()[x.at(b, i, sf, sy, sx)];
-                                        }
-                                    }
-                                }
-                            }
-                            y.v()[y.at(b, o, f, yy, xx)] = acc;
-                        }
-                    }
-                }
-            }
-        }
-        return y;
+        double[] y = ReferenceMath.conv3d(x.v(), new int[] {x.n(), x.c(), x.t(), x.h(), x.w()}, w, wShape, bias,
+                new int[] {1, 1, 1}, new int[] {frontPad, pad, pad, 0, pad, pad});
+        return new Vol(y, x.n(), out, x.t() + frontPad - kt + 1, x.h() + 2 * pad - k + 1, x.w() + 2 * pad - k + 1);
     }
 
-    static Vol silu(Vol x) {
-        double[] out = new double[x.v().length];
-        for (int i = 0; i < out.length; i++) {
-            double v = x.v()[i];
-            out[i] = v / (1 + Math.exp(-v));
-        }
-        return new Vol(out, x.n(), x.c(), x.t(), x.h(), x.w());
-    }
-
-    private static Vol add(Vol a, Vol b) {
-        double[] out = new double[a.v().length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.v()[i] + b.v()[i];
-        }
-        return new Vol(out, a.n(), a.c(), a.t(), a.h(), a.w());
+    private static Vol silu(Vol x) {
+        return x.with(ReferenceMath.map(x.v(), ReferenceMath::silu));
     }
 }

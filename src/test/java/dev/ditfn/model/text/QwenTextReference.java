@@ -1,13 +1,13 @@
 package dev.ditfn.model.text;
 
-import dev.ditfn.onnx.ReferenceMath;
+import static dev.ditfn.testing.ReferenceMath.add;
+import static dev.ditfn.testing.ReferenceMath.linear;
+import static dev.ditfn.testing.ReferenceMath.rmsNorm;
 
-import ai.onnxruntime.platform.Fp16Conversions;
-import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.testing.ReferenceMath;
 import dev.ditfn.weights.WeightStore;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -15,7 +15,7 @@ import java.util.Map;
  * Plain-Java double-precision reference of the Qwen2.5-VL text-only forward (spec §4.3), written from the spec
  * rather than from the graph: embedding lookup; positions {@code cumsum(mask) - 1} per sample (1 at padding);
  * M-RoPE with three identical position streams and {@code mrope_section} chunk selection, rotate-half pairing;
- * pre-norm layers with Qwen2RMSNorm, GQA attention with a boolean causal + padding mask, SwiGLU MLP; final norm.
+ * pre-norm layers with Qwen2RMSNorm, GQA attention with a causal + padding mask, SwiGLU MLP; final norm.
  * Tensors are flat row-major arrays.
  */
 final class QwenTextReference {
@@ -30,22 +30,8 @@ final class QwenTextReference {
         this.prefix = store.contains("model.embed_tokens.weight") ? "model." : "model.language_model.";
     }
 
-    /** A stored weight as doubles (fp32, fp16 and bf16 files). */
-    double[] w(String name) {
-        return cache.computeIfAbsent(name, n -> {
-            TensorSpec spec = store.spec(n);
-            ByteBuffer b = store.data(n).order(ByteOrder.LITTLE_ENDIAN);
-            double[] out = new double[(int) spec.elementCount()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = switch (spec.type()) {
-                    case FLOAT32 -> b.getFloat(i * 4);
-                    case FLOAT16 -> Fp16Conversions.fp16ToFloat(b.getShort(i * 2));
-                    case BFLOAT16 -> Fp16Conversions.bf16ToFloat(b.getShort(i * 2));
-                    default -> throw new IllegalArgumentException(n + " has type " + spec.type());
-                };
-            }
-            return out;
-        });
+    private double[] w(String name) {
+        return cache.computeIfAbsent(name, n -> ReferenceMath.weight(store, n));
     }
 
     // ---- whole model -----------------------------------------------------------------------------------
@@ -59,24 +45,25 @@ final class QwenTextReference {
             System.arraycopy(emb, (int) ids[t] * hidden, h, t * hidden, hidden);
         }
         long[] pos = new long[batch * len];
-        boolean[] allowed = new boolean[batch * len * len];
+        double[] bias = new double[batch * len * len];
         for (int b = 0; b < batch; b++) {
             long sum = 0;
             for (int i = 0; i < len; i++) {
                 sum += mask[b * len + i];
                 pos[b * len + i] = mask[b * len + i] == 0 ? 1 : sum - 1;
                 for (int j = 0; j < len; j++) {
-                    allowed[(b * len + i) * len + j] = j <= i && mask[b * len + j] != 0;
+                    boolean visible = j <= i && mask[b * len + j] != 0;
+                    bias[(b * len + i) * len + j] = visible ? 0 : Double.NEGATIVE_INFINITY;
                 }
             }
         }
         for (int l = 0; l < c.numHiddenLayers(); l++) {
-            h = layer(h, batch, len, pos, allowed, prefix + "layers." + l + ".");
+            h = layer(h, batch, len, pos, bias, prefix + "layers." + l + ".");
         }
         double[] out = rmsNorm(h, batch * len, hidden, w(prefix + "norm.weight"), c.rmsNormEps());
         for (int t = 0; t < batch * len; t++) {
             if (mask[t] == 0) {
-                java.util.Arrays.fill(out, t * hidden, (t + 1) * hidden, 0);
+                Arrays.fill(out, t * hidden, (t + 1) * hidden, 0);
             }
         }
         return out;
@@ -85,10 +72,10 @@ final class QwenTextReference {
     // ---- one layer -------------------------------------------------------------------------------------
 
     /**
-     * One decoder layer on {@code h [B, L, hidden]}; {@code pos [B, L]} positions, {@code allowed [B, L, L]} whether
-     * query i may attend key j (a row with nothing allowed yields zero attention output).
+     * One decoder layer on {@code h [B, L, hidden]}; {@code pos [B, L]} positions, {@code bias [B, L, L]} 0 where
+     * query i may attend key j, else {@code -inf} (a row with nothing visible yields zero attention output).
      */
-    double[] layer(double[] h, int batch, int len, long[] pos, boolean[] allowed, String lp) {
+    double[] layer(double[] h, int batch, int len, long[] pos, double[] bias, String lp) {
         int hidden = c.hiddenSize();
         int heads = c.numAttentionHeads();
         int kvHeads = c.numKeyValueHeads();
@@ -103,12 +90,9 @@ final class QwenTextReference {
         double[] v = linear(n, w(a + "v_proj.weight"), w(a + "v_proj.bias"), rows, hidden, kvw);
         q = mrope(q, rows, heads, hd, pos);
         k = mrope(k, rows, kvHeads, hd, pos);
-        double[] attn = attention(q, k, v, batch, len, heads, kvHeads, hd, allowed);
-        double[] o = linear(attn, w(a + "o_proj.weight"), null, rows, hidden, hidden);
-        double[] h1 = new double[h.length];
-        for (int i = 0; i < h.length; i++) {
-            h1[i] = h[i] + o[i];
-        }
+        double[] attn = ReferenceMath.attention(q, k, v, batch, len, len, heads, kvHeads, hd, bias,
+                new int[] {batch, 1, len, len});
+        double[] h1 = add(h, linear(attn, w(a + "o_proj.weight"), null, rows, hidden, hidden));
         int inter = c.intermediateSize();
         String m = lp + "mlp.";
         n = rmsNorm(h1, rows, hidden, w(lp + "post_attention_layernorm.weight"), eps);
@@ -116,50 +100,23 @@ final class QwenTextReference {
         double[] up = linear(n, w(m + "up_proj.weight"), null, rows, hidden, inter);
         double[] act = new double[gate.length];
         for (int i = 0; i < act.length; i++) {
-            act[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+            act[i] = ReferenceMath.silu(gate[i]) * up[i];
         }
-        double[] down = linear(act, w(m + "down_proj.weight"), null, rows, inter, hidden);
-        double[] out = new double[h.length];
-        for (int i = 0; i < h.length; i++) {
-            out[i] = h1[i] + down[i];
-        }
-        return out;
+        return add(h1, linear(act, w(m + "down_proj.weight"), null, rows, inter, hidden));
     }
 
-    /** Causal mask for unpadded sequences: {@code allowed[b, i, j] = j <= i}. */
-    static boolean[] causal(int batch, int len) {
-        boolean[] allowed = new boolean[batch * len * len];
+    /** Causal bias for unpadded sequences: {@code bias[b, i, j] = 0} for {@code j <= i}, else {@code -inf}. */
+    static double[] causal(int batch, int len) {
+        double[] bias = new double[batch * len * len];
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < len; i++) {
-                for (int j = 0; j <= i; j++) {
-                    allowed[(b * len + i) * len + j] = true;
-                }
+                Arrays.fill(bias, (b * len + i) * len + i + 1, (b * len + i + 1) * len, Double.NEGATIVE_INFINITY);
             }
         }
-        return allowed;
+        return bias;
     }
 
     // ---- building blocks -------------------------------------------------------------------------------
-
-    /** Qwen2RMSNorm over the last axis: {@code w · x / sqrt(mean(x²) + eps)}. */
-    static double[] rmsNorm(double[] x, int rows, int dim, double[] w, double eps) {
-        return ReferenceMath.rmsNorm(x, rows, dim, w, eps);
-    }
-
-    /** {@code x [rows, in] · Wᵀ + b}, {@code W [out, in]}, {@code b} may be null. */
-    static double[] linear(double[] x, double[] w, double[] b, int rows, int in, int out) {
-        double[] y = new double[rows * out];
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                double s = b == null ? 0 : b[o];
-                for (int i = 0; i < in; i++) {
-                    s += x[r * in + i] * w[o * in + i];
-                }
-                y[r * out + o] = s;
-            }
-        }
-        return y;
-    }
 
     /**
      * Multimodal RoPE on {@code x [rows, heads·hd]} as Qwen2.5-VL applies it to text: three position streams
@@ -192,54 +149,6 @@ final class QwenTextReference {
                     double angle = streams[stream[d]] * inv;
                     double rot = d < half ? -x[base + d + half] : x[base + d - half];
                     out[base + d] = x[base + d] * Math.cos(angle) + rot * Math.sin(angle);
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Softmax attention, {@code q [B, L, H·hd]}, {@code k, v [B, L, Hkv·hd]}, query head h reading kv head
-     * {@code h / (H/Hkv)}, scale {@code 1/sqrt(hd)}, only keys with {@code allowed} (rows with none give 0).
-     */
-    static double[] attention(double[] q, double[] k, double[] v, int batch, int len, int heads, int kvHeads, int hd,
-            boolean[] allowed) {
-        int group = heads / kvHeads;
-        double scale = 1 / Math.sqrt(hd);
-        double[] out = new double[batch * len * heads * hd];
-        double[] p = new double[len];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                int g = h / group;
-                for (int i = 0; i < len; i++) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < len; j++) {
-                        if (!allowed[(b * len + i) * len + j]) {
-                            p[j] = Double.NEGATIVE_INFINITY;
-                            continue;
-                        }
-                        double s = 0;
-                        for (int d = 0; d < hd; d++) {
-                            s += q[((b * len + i) * heads + h) * hd + d] * k[((b * len + j) * kvHeads + g) * hd + d];
-                        }
-                        p[j] = s * scale;
-                        max = Math.max(max, p[j]);
-                    }
-                    if (max == Double.NEGATIVE_INFINITY) {
-                        continue;
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < len; j++) {
-                        p[j] = p[j] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(p[j] - max);
-                        sum += p[j];
-                    }
-                    for (int d = 0; d < hd; d++) {
-                        double acc = 0;
-                        for (int j = 0; j < len; j++) {
-                            acc += p[j] * v[((b * len + j) * kvHeads + g) * hd + d];
-                        }
-                        out[((b * len + i) * heads + h) * hd + d] = acc / sum;
-                    }
                 }
             }
         }

@@ -1,10 +1,18 @@
-package dev.ditfn.onnx;
+package dev.ditfn.testing;
 
+import ai.onnxruntime.platform.Fp16Conversions;
+import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.weights.WeightStore;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.ToIntFunction;
 
 /**
- * Plain-Java reference implementations, in double precision, of the math the ONNX graphs compute. Tensors are
- * flat row-major arrays; shapes are passed explicitly. Nothing here uses ORT.
+ * Plain-Java reference implementations, in double precision, of the math the ONNX graphs compute; the model
+ * references build on them. Tensors are flat row-major arrays; shapes are passed explicitly. Nothing here uses ORT.
  */
 public final class ReferenceMath {
     private ReferenceMath() {
@@ -12,7 +20,7 @@ public final class ReferenceMath {
 
     // ---- shapes and conversions ------------------------------------------------------------------------
 
-    static long numel(long... shape) {
+    public static long numel(long... shape) {
         long n = 1;
         for (long d : shape) {
             n *= d;
@@ -20,10 +28,34 @@ public final class ReferenceMath {
         return n;
     }
 
-    static double[] d(float[] x) {
+    public static double[] d(float[] x) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             out[i] = x[i];
+        }
+        return out;
+    }
+
+    public static float[] f(double[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = (float) x[i];
+        }
+        return out;
+    }
+
+    /** A stored weight widened to double (fp32, fp16 and bf16 files): exactly the values the graph reads. */
+    public static double[] weight(WeightStore store, String name) {
+        TensorSpec spec = store.spec(name);
+        ByteBuffer data = store.data(name).order(ByteOrder.LITTLE_ENDIAN);
+        double[] out = new double[Math.toIntExact(spec.elementCount())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (spec.type()) {
+                case FLOAT32 -> data.getFloat(i * 4);
+                case FLOAT16 -> Fp16Conversions.fp16ToFloat(data.getShort(i * 2));
+                case BFLOAT16 -> Fp16Conversions.bf16ToFloat(data.getShort(i * 2));
+                default -> throw new IllegalArgumentException(name + " has type " + spec.type());
+            };
         }
         return out;
     }
@@ -56,7 +88,7 @@ public final class ReferenceMath {
 
     // ---- elementwise -----------------------------------------------------------------------------------
 
-    static double[] map(double[] x, DoubleUnaryOperator f) {
+    public static double[] map(double[] x, DoubleUnaryOperator f) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             out[i] = f.applyAsDouble(x[i]);
@@ -64,23 +96,34 @@ public final class ReferenceMath {
         return out;
     }
 
-    static double sigmoid(double x) {
+    public static double[] add(double[] a, double[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("sizes differ: " + a.length + " vs " + b.length);
+        }
+        double[] out = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i] + b[i];
+        }
+        return out;
+    }
+
+    public static double sigmoid(double x) {
         return 1.0 / (1.0 + Math.exp(-x));
     }
 
-    static double silu(double x) {
+    public static double silu(double x) {
         return x * sigmoid(x);
     }
 
     /** GELU, tanh approximation: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
-    static double geluTanh(double x) {
+    public static double geluTanh(double x) {
         return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
     // ---- linear algebra --------------------------------------------------------------------------------
 
     /** {@code [m, k] · [k, n]}. */
-    static double[] matmul(double[] a, double[] b, int m, int k, int n) {
+    public static double[] matmul(double[] a, double[] b, int m, int k, int n) {
         double[] out = new double[m * n];
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -95,28 +138,28 @@ public final class ReferenceMath {
     }
 
     /** N-d transpose: output axis {@code i} is input axis {@code perm[i]}. */
-    static double[] transpose(double[] x, long[] shape, int... perm) {
+    public static double[] transpose(double[] x, long[] shape, int... perm) {
         int[] in = ints(shape);
         int[] inStrides = strides(in);
         int[] outShape = new int[in.length];
         for (int i = 0; i < perm.length; i++) {
             outShape[i] = in[perm[i]];
         }
-        double[] out = new double[x.length];
-        int[] idx = new int[in.length];
-        for (int f = 0; f < out.length; f++) {
-            unravel(f, outShape, idx);
+        return gather(x, outShape, idx -> {
             int src = 0;
             for (int i = 0; i < perm.length; i++) {
                 src += idx[i] * inStrides[perm[i]];
             }
-            out[f] = x[src];
-        }
-        return out;
+            return src;
+        });
     }
 
     /** {@code x · Wᵀ + b} for {@code x [rows, in]}, {@code W [out, in]}; {@code bias} may be null. */
-    static double[] linear(double[] x, double[] w, double[] bias, int rows, int in, int out) {
+    public static double[] linear(double[] x, double[] w, double[] bias, int rows, int in, int out) {
+        if (x.length != rows * in || w.length != out * in) {
+            throw new IllegalArgumentException("linear: " + x.length + " inputs and " + w.length + " weights for [" + rows
+                    + ", " + in + "] · [" + out + ", " + in + "]ᵀ");
+        }
         double[] y = matmul(x, transpose(w, new long[] {out, in}, 1, 0), rows, in, out);
         if (bias != null) {
             for (int r = 0; r < rows; r++) {
@@ -130,13 +173,16 @@ public final class ReferenceMath {
 
     // ---- normalisation ---------------------------------------------------------------------------------
 
-    /** Softmax over the last axis of {@code [rows, dim]}. */
-    static double[] softmax(double[] x, int rows, int dim) {
+    /** Softmax over the last axis of {@code [rows, dim]}; a row that is all {@code -inf} (nothing visible) gives 0s. */
+    public static double[] softmax(double[] x, int rows, int dim) {
         double[] out = new double[x.length];
         for (int r = 0; r < rows; r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int i = 0; i < dim; i++) {
                 max = Math.max(max, x[r * dim + i]);
+            }
+            if (max == Double.NEGATIVE_INFINITY) {
+                continue;
             }
             double sum = 0;
             for (int i = 0; i < dim; i++) {
@@ -151,7 +197,7 @@ public final class ReferenceMath {
     }
 
     /** LayerNorm over the last axis of {@code [rows, dim]} (biased variance); null scale/bias = none. */
-    static double[] layerNorm(double[] x, int rows, int dim, double[] scale, double[] bias, double eps) {
+    public static double[] layerNorm(double[] x, int rows, int dim, double[] scale, double[] bias, double eps) {
         double[] out = new double[x.length];
         for (int r = 0; r < rows; r++) {
             double mean = 0;
@@ -195,7 +241,7 @@ public final class ReferenceMath {
      * GroupNorm on {@code [batch, channels, spatial]} (spatial flattened): per sample and group of
      * {@code channels/groups} channels, biased variance, then per-channel scale/bias (null = none).
      */
-    static double[] groupNorm(double[] x, int batch, int channels, int spatial, int groups, double[] scale,
+    public static double[] groupNorm(double[] x, int batch, int channels, int spatial, int groups, double[] scale,
             double[] bias, double eps) {
         int perGroup = channels / groups * spatial;
         double[] out = new double[x.length];
@@ -229,10 +275,11 @@ public final class ReferenceMath {
     /**
      * Scaled-dot-product attention on merged heads: {@code q [B, Sq, H·hd]}, {@code k, v [B, Sk, Hkv·hd]}; query
      * head {@code h} reads kv head {@code h / (H/Hkv)}. {@code bias} (may be null) is additive with shape
-     * {@code biasShape = [B or 1, H or 1, Sq, Sk]}. Returns {@code [B, Sq, H·hd]}.
+     * {@code biasShape = [B or 1, H or 1, Sq, Sk]}; a query whose keys are all {@code -inf} gets 0. Returns
+     * {@code [B, Sq, H·hd]}.
      */
-    static double[] attention(double[] q, double[] k, double[] v, int batch, int sq, int sk, int heads, int kvHeads,
-            int hd, double[] bias, int[] biasShape) {
+    public static double[] attention(double[] q, double[] k, double[] v, int batch, int sq, int sk, int heads,
+            int kvHeads, int hd, double[] bias, int[] biasShape) {
         int group = heads / kvHeads;
         double scale = 1 / Math.sqrt(hd);
         double[] out = new double[batch * sq * heads * hd];
@@ -270,7 +317,7 @@ public final class ReferenceMath {
 
     // ---- convolution -----------------------------------------------------------------------------------
 
-    static int convOut(int in, int kernel, int stride, int padBegin, int padEnd) {
+    public static int convOut(int in, int kernel, int stride, int padBegin, int padEnd) {
         return (in + padBegin + padEnd - kernel) / stride + 1;
     }
 
@@ -278,7 +325,7 @@ public final class ReferenceMath {
      * 3-D convolution (cross-correlation, group 1, zero padding): {@code x [B, C, T, H, W]},
      * {@code w [O, C, kT, kH, kW]}, {@code bias [O]} or null; {@code pads} = begins (t, h, w) then ends.
      */
-    static double[] conv3d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int[] strides,
+    public static double[] conv3d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int[] strides,
             int[] pads) {
         int nb = xShape[0], c = xShape[1], t = xShape[2], h = xShape[3], wd = xShape[4];
         int o = wShape[0], kt = wShape[2], kh = wShape[3], kw = wShape[4];
@@ -324,7 +371,8 @@ public final class ReferenceMath {
     }
 
     /** 2-D convolution {@code x [B, C, H, W]}, {@code w [O, C, kH, kW]}, symmetric {@code pad}: a 3-D one with T=1. */
-    static double[] conv2d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int stride, int pad) {
+    public static double[] conv2d(double[] x, int[] xShape, double[] w, int[] wShape, double[] bias, int stride,
+            int pad) {
         return conv3d(x, new int[] {xShape[0], xShape[1], 1, xShape[2], xShape[3]}, w,
                 new int[] {wShape[0], wShape[1], 1, wShape[2], wShape[3]}, bias, new int[] {1, stride, stride},
                 new int[] {0, pad, pad, 0, pad, pad});
@@ -332,8 +380,18 @@ public final class ReferenceMath {
 
     // ---- data movement ---------------------------------------------------------------------------------
 
+    /** Columns {@code [from, to)} of a row-major matrix with {@code width} columns. */
+    public static double[] columns(double[] m, int width, int from, int to) {
+        int rows = m.length / width;
+        double[] out = new double[rows * (to - from)];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(m, r * width + from, out, r * (to - from), to - from);
+        }
+        return out;
+    }
+
     /** Constant-zero padding; {@code pads} = all begins then all ends (ONNX order). */
-    static double[] pad(double[] x, long[] shape, long... pads) {
+    public static double[] pad(double[] x, long[] shape, long... pads) {
         int r = shape.length;
         int[] in = ints(shape);
         int[] outShape = new int[r];
@@ -341,52 +399,49 @@ public final class ReferenceMath {
             outShape[i] = in[i] + (int) pads[i] + (int) pads[i + r];
         }
         int[] inStrides = strides(in);
-        double[] out = new double[(int) numel(toLongs(outShape))];
-        int[] idx = new int[r];
-        for (int f = 0; f < out.length; f++) {
-            unravel(f, outShape, idx);
+        return gather(x, outShape, idx -> {
             int src = 0;
-            boolean inside = true;
             for (int i = 0; i < r; i++) {
                 int j = idx[i] - (int) pads[i];
                 if (j < 0 || j >= in[i]) {
-                    inside = false;
-                    break;
+                    return -1;
                 }
                 src += j * inStrides[i];
             }
-            out[f] = inside ? x[src] : 0;
-        }
-        return out;
+            return src;
+        });
     }
 
     /** Nearest-neighbour upsampling by integer factors per axis: output index {@code i} reads {@code i / f}. */
-    static double[] upsampleNearest(double[] x, long[] shape, int... factors) {
-        int r = shape.length;
+    public static double[] upsampleNearest(double[] x, long[] shape, int... factors) {
         int[] in = ints(shape);
-        int[] outShape = new int[r];
-        for (int i = 0; i < r; i++) {
+        int[] outShape = new int[in.length];
+        for (int i = 0; i < in.length; i++) {
             outShape[i] = in[i] * factors[i];
         }
         int[] inStrides = strides(in);
-        double[] out = new double[(int) numel(toLongs(outShape))];
-        int[] idx = new int[r];
-        for (int f = 0; f < out.length; f++) {
-            unravel(f, outShape, idx);
+        return gather(x, outShape, idx -> {
             int src = 0;
-            for (int i = 0; i < r; i++) {
+            for (int i = 0; i < in.length; i++) {
                 src += idx[i] / factors[i] * inStrides[i];
             }
-            out[f] = x[src];
+            return src;
+        });
+    }
+
+    /** A tensor of {@code outShape} whose element at each multi-index reads {@code x[source(index)]}; -1 reads 0. */
+    private static double[] gather(double[] x, int[] outShape, ToIntFunction<int[]> source) {
+        double[] out = new double[(int) numel(toLongs(outShape))];
+        int[] idx = new int[outShape.length];
+        for (int f = 0; f < out.length; f++) {
+            unravel(f, outShape, idx);
+            int src = source.applyAsInt(idx);
+            out[f] = src < 0 ? 0 : x[src];
         }
         return out;
     }
 
     private static long[] toLongs(int[] shape) {
-        long[] out = new long[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            out[i] = shape[i];
-        }
-        return out;
+        return Arrays.stream(shape).asLongStream().toArray();
     }
 }
