@@ -78,14 +78,18 @@ class StepCacheDriverTest {
                 new CacheTarget(transformer.partition(), QwenImagePipeline.TEACACHE_COEFFICIENTS), STEPS);
     }
 
-    /** Runs {@code work} on a pass over step {@code s}'s inputs. */
-    private static <T> T atStep(int s, PassWork<T> work) throws Exception {
+    /** Runs {@code work} on the transformer inputs of step {@code s}. */
+    private static <T> T atStep(int s, InputsWork<T> work) throws Exception {
         OrtRuntime runtime = QwenTestModel.runtime();
         try (OnnxTensor hidden = Tensors.of(runtime.env(), DType.FLOAT32, LATENTS.get(s), 1, H2 * W2, 64);
-                OnnxTensor t = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {SIGMAS[s]}, 1);
-                TransformerPass pass = transformer.pass(cond.with(hidden, t))) {
-            return work.apply(pass);
+                OnnxTensor t = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {SIGMAS[s]}, 1)) {
+            return work.apply(cond.with(hidden, t));
         }
+    }
+
+    @FunctionalInterface
+    private interface InputsWork<T> {
+        T apply(Map<String, OnnxTensor> inputs) throws Exception;
     }
 
     @FunctionalInterface
@@ -93,12 +97,17 @@ class StepCacheDriverTest {
         T apply(TransformerPass pass) throws Exception;
     }
 
+    /** Runs {@code work} on a pass over step {@code s}'s inputs. */
+    private static <T> T pass(int s, PassWork<T> work) throws Exception {
+        return atStep(s, inputs -> {
+            try (TransformerPass pass = transformer.pass(inputs)) {
+                return work.apply(pass);
+            }
+        });
+    }
+
     private static float[] velocity(StepCacheDriver driver, int s) throws Exception {
-        OrtRuntime runtime = QwenTestModel.runtime();
-        try (OnnxTensor hidden = Tensors.of(runtime.env(), DType.FLOAT32, LATENTS.get(s), 1, H2 * W2, 64);
-                OnnxTensor t = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {SIGMAS[s]}, 1)) {
-            return driver.velocity(Branch.cond, s, SIGMAS[s], cond.with(hidden, t));
-        }
+        return atStep(s, inputs -> driver.velocity(Branch.cond, s, SIGMAS[s], inputs));
     }
 
     private static float[] minus(float[] a, float[] b) {
@@ -123,7 +132,7 @@ class StepCacheDriverTest {
         StepCacheDriver driver = new StepCacheDriver(transformer, settings(Map.of("backend", "tea_cache",
                 "rel_l1_thresh", 1e9)), STEPS, null);
         // by hand: the residual of blocks [0, 4) at step 0, per stream
-        float[][] residual = atStep(0, pass -> {
+        float[][] residual = pass(0, pass -> {
             pass.prologue(false);
             float[] img = pass.stream("img");
             float[] txt = pass.stream("txt");
@@ -132,12 +141,12 @@ class StepCacheDriverTest {
         });
         for (int s = 0; s < STEPS; s++) {
             float[] got = velocity(driver, s);
-            float[] uncached = atStep(s, TransformerPass::forward);
+            float[] uncached = pass(s, TransformerPass::forward);
             if (s == 0) {
                 assertArrayEquals(uncached, got, 1e-6f, "step 0 computes");
                 continue;
             }
-            float[] expected = atStep(s, pass -> {
+            float[] expected = pass(s, pass -> {
                 pass.prologue(false);
                 pass.replaceStream("img", plus(pass.stream("img"), residual[0]));
                 pass.replaceStream("txt", plus(pass.stream("txt"), residual[1]));
@@ -157,7 +166,7 @@ class StepCacheDriverTest {
         StepCacheDriver driver = new StepCacheDriver(transformer, settings(Map.of("backend", "cache_dit",
                 "max_warmup_steps", 1, "residual_diff_threshold", 1.5, "max_continuous_cached_steps", -1)), STEPS,
                 null);
-        float[][] residual = atStep(0, pass -> {
+        float[][] residual = pass(0, pass -> {
             pass.prologue(false);
             pass.blocks(0, 1);
             float[] img = pass.stream("img");
@@ -167,12 +176,12 @@ class StepCacheDriverTest {
         });
         for (int s = 0; s < STEPS; s++) {
             float[] got = velocity(driver, s);
-            float[] uncached = atStep(s, TransformerPass::forward);
+            float[] uncached = pass(s, TransformerPass::forward);
             if (s == 0) {
                 assertArrayEquals(uncached, got, 1e-6f, "step 0 warms up");
                 continue;
             }
-            float[] expected = atStep(s, pass -> {
+            float[] expected = pass(s, pass -> {
                 pass.prologue(false);
                 pass.blocks(0, 1);
                 pass.replaceStream("img", plus(pass.stream("img"), residual[0]));
