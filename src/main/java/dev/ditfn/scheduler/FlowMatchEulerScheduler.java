@@ -1,41 +1,50 @@
 package dev.ditfn.scheduler;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ditfn.weights.ConfigJson;
 
 /**
- * diffusers' {@code FlowMatchEulerDiscreteScheduler} as Qwen-Image uses it: the pipeline passes
- * {@code sigmas = linspace(1, 1/S, S)}, the scheduler shifts them (dynamic exponential shift with
- * {@code mu} from the image token count, or a static shift), stretches them so the last equals
- * {@code shift_terminal} (with two steps or more), and appends 0. Arithmetic in fp32 like the reference's float32
- * arrays.
+ * diffusers' {@code FlowMatchEulerDiscreteScheduler} on the path where the caller hands it the sigmas
+ * ({@code set_timesteps(sigmas=..., mu=...)}): it shifts them, dynamically with {@code use_dynamic_shifting}
+ * ({@code time_shift(mu, ·)}, exponential or linear by {@code time_shift_type}) or statically
+ * ({@code shift·σ / (1 + (shift − 1)·σ)}), stretches them so the last equals {@code shift_terminal} when that is set
+ * (with two steps or more), appends 0, and steps {@code x += (σ_next − σ)·v}. The Karras, exponential and beta
+ * spacings, inverted sigmas and stochastic sampling are refused when a config switches them on. Arithmetic in fp32
+ * like the reference's float32 arrays.
+ *
+ * <p>Qwen-Image's pipeline ({@code QwenImagePipeline}) passes {@code sigmas = linspace(1, 1/S, S)} for S steps and
+ * {@code mu = calculate_shift(image tokens, ...)} from the scheduler config's sequence-length and shift bounds
+ * ({@link #mu}); its published config switches the dynamic exponential shift on with {@code shift_terminal = 0.02}.
  */
 public final class FlowMatchEulerScheduler {
+    private static final String FILE = "scheduler_config.json";
+    private static final String[] UNSUPPORTED = {"invert_sigmas", "stochastic_sampling", "use_karras_sigmas",
+        "use_exponential_sigmas", "use_beta_sigmas"};
 
     /** The {@code scheduler_config.json} fields that shape the sigmas. */
     public record Config(int numTrainTimesteps, float shift, boolean useDynamicShifting, float baseShift,
             float maxShift, int baseImageSeqLen, int maxImageSeqLen, Float shiftTerminal, String timeShiftType) {
 
-        public static Config fromJson(JsonNode c) {
-            JsonNode terminal = c.get("shift_terminal");
-            Config config = new Config(c.path("num_train_timesteps").asInt(1000),
-                    (float) c.path("shift").asDouble(1.0), c.path("use_dynamic_shifting").asBoolean(false),
-                    (float) c.path("base_shift").asDouble(0.5), (float) c.path("max_shift").asDouble(1.15),
-                    c.path("base_image_seq_len").asInt(256), c.path("max_image_seq_len").asInt(4096),
-                    terminal == null || terminal.isNull() ? null : (float) terminal.asDouble(),
-                    c.path("time_shift_type").asText("exponential"));
-            for (String unsupported : new String[] {"invert_sigmas", "stochastic_sampling", "use_karras_sigmas",
-                "use_exponential_sigmas", "use_beta_sigmas"}) {
-                if (c.path(unsupported).asBoolean(false)) {
-                    throw new IllegalArgumentException("scheduler_config.json: " + unsupported
-                            + "=true is not supported by dit-fn's flow-match Euler scheduler");
+        /** Reads a {@code scheduler_config.json}; absent or null keys take the diffusers constructor defaults. */
+        public static Config fromJson(JsonNode json) {
+            ConfigJson c = new ConfigJson(json, FILE);
+            for (String unsupported : UNSUPPORTED) {
+                if (c.bool(unsupported, false)) {
+                    throw c.bad(unsupported + " = true is not supported by dit-fn's flow-match Euler scheduler");
                 }
             }
+            Config config = new Config(c.integer("num_train_timesteps", 1000), (float) c.number("shift", 1.0),
+                    c.bool("use_dynamic_shifting", false), (float) c.number("base_shift", 0.5),
+                    (float) c.number("max_shift", 1.15), c.integer("base_image_seq_len", 256),
+                    c.integer("max_image_seq_len", 4096),
+                    c.has("shift_terminal") ? Float.valueOf((float) c.number("shift_terminal")) : null,
+                    c.string("time_shift_type", "exponential"));
             if (!config.timeShiftType.equals("exponential") && !config.timeShiftType.equals("linear")) {
-                throw new IllegalArgumentException("scheduler_config.json: time_shift_type must be exponential or linear, "
-                        + "was " + config.timeShiftType);
+                throw c.bad("time_shift_type = \"" + config.timeShiftType + "\" must be exponential or linear");
             }
             if (config.maxImageSeqLen <= config.baseImageSeqLen) {
-                throw new IllegalArgumentException("scheduler_config.json: max_image_seq_len must exceed base_image_seq_len");
+                throw c.bad("max_image_seq_len = " + config.maxImageSeqLen + " must exceed base_image_seq_len = "
+                        + config.baseImageSeqLen);
             }
             return config;
         }
@@ -51,7 +60,11 @@ public final class FlowMatchEulerScheduler {
         return config;
     }
 
-    /** Qwen-Image's {@code calculate_shift}: linear in the image token count, not clamped. */
+    /**
+     * The {@code mu} of the dynamic shift: diffusers' pipeline-side {@code calculate_shift} (shared by the Flux
+     * and Qwen-Image pipelines), linear in the image token count through ({@code base_image_seq_len},
+     * {@code base_shift}) and ({@code max_image_seq_len}, {@code max_shift}), not clamped.
+     */
     public float mu(int imageTokens) {
         float m = (config.maxShift - config.baseShift) / (config.maxImageSeqLen - config.baseImageSeqLen);
         float b = config.baseShift - m * config.baseImageSeqLen;
@@ -60,7 +73,7 @@ public final class FlowMatchEulerScheduler {
 
     /**
      * The {@code steps + 1} sigmas for a run over {@code imageTokens} packed tokens, ending with 0. Timesteps are
-     * {@code 1000 · sigma}; the transformer takes sigma itself.
+     * {@code num_train_timesteps · sigma}; the transformer takes sigma itself.
      */
     public float[] sigmas(int steps, int imageTokens) {
         if (steps < 1) {

@@ -1,7 +1,10 @@
 package dev.ditfn.scheduler;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,13 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FlowMatchEulerSchedulerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /** Qwen-Image's published scheduler_config.json values. */
     static final String QWEN = "{\"num_train_timesteps\":1000,\"shift\":1.0,\"use_dynamic_shifting\":true,"
             + "\"base_shift\":0.5,\"max_shift\":0.9,\"base_image_seq_len\":256,\"max_image_seq_len\":8192,"
             + "\"shift_terminal\":0.02,\"time_shift_type\":\"exponential\",\"invert_sigmas\":false}";
 
     static FlowMatchEulerScheduler scheduler(String json) throws Exception {
-        return new FlowMatchEulerScheduler(FlowMatchEulerScheduler.Config.fromJson(new ObjectMapper().readTree(json)));
+        return new FlowMatchEulerScheduler(FlowMatchEulerScheduler.Config.fromJson(JSON.readTree(json)));
     }
 
     @Test
@@ -110,6 +115,22 @@ class FlowMatchEulerSchedulerTest {
         float[] x = {1f, 2f, -1f};
         FlowMatchEulerScheduler.step(x, new float[] {0.5f, -1f, 2f}, 0.8f, 0.6f);
         assertArrayEquals(new float[] {0.9f, 2.2f, -1.4f}, x, 1e-6f);
+    }
+
+    /** A wrongly typed value fails naming the file, the key and the value instead of becoming the default. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "\"shift\": \"abc\"                ; shift = \"abc\" must be a number",
+        "\"num_train_timesteps\": 1000.5     ; num_train_timesteps = 1000.5 must be an integer",
+        "\"use_dynamic_shifting\": \"yes\" ; use_dynamic_shifting = \"yes\" must be a boolean",
+        "\"time_shift_type\": 1            ; time_shift_type = 1 must be a string",
+        "\"shift_terminal\": \"0.02\"      ; shift_terminal = \"0.02\" must be a number"})
+    void wronglyTypedKeysAreRefusedByName(String change, String expected) throws Exception {
+        ObjectNode config = (ObjectNode) JSON.readTree(QWEN);
+        config.setAll((ObjectNode) JSON.readTree("{" + change + "}"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> FlowMatchEulerScheduler.Config.fromJson(config));
+        assertEquals("invalid scheduler_config.json: " + expected, e.getMessage());
     }
 
     @Test

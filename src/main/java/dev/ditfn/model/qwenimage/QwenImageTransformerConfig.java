@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.weights.ConfigJson;
 import dev.ditfn.weights.RandomWeights;
 
 import java.util.Arrays;
@@ -23,6 +24,7 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         int attentionHeadDim, int numAttentionHeads, int jointAttentionDim, int[] axesDimsRope) {
 
     public static final String CLASS_NAME = "QwenImageTransformer2DModel";
+    private static final String FILE = "transformer config.json";
 
     /** RoPE base, hard-coded upstream (not a config key). */
     public static final double ROPE_THETA = 10000.0;
@@ -65,34 +67,26 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
 
     /** Reads a {@code transformer/config.json}; throws {@link IllegalArgumentException} naming the offending keys. */
     public static QwenImageTransformerConfig fromJson(JsonNode json) {
-        if (json == null || !json.isObject()) {
-            throw new IllegalArgumentException("transformer config.json must be a JSON object");
-        }
-        String cls = json.path("_class_name").asText(CLASS_NAME);
-        if (!cls.equals(CLASS_NAME)) {
-            throw new IllegalArgumentException("transformer config.json has _class_name \"" + cls + "\", expected \""
-                    + CLASS_NAME + "\"");
-        }
+        ConfigJson c = new ConfigJson(json, FILE);
+        c.requireClassName(CLASS_NAME);
         for (String flag : REJECTED_FLAGS) {
-            JsonNode v = json.get(flag);
-            if (v != null && !v.isNull() && (!v.isBoolean() || v.booleanValue())) {
-                throw new IllegalArgumentException("transformer config.json key " + flag + " = " + v
-                        + " selects a Qwen-Image variant (Edit-2511 / Layered) that is not supported; it must be"
-                        + " absent or false");
+            if (c.bool(flag, false)) {
+                throw c.bad(flag + " = true selects a Qwen-Image variant (Edit-2511 / Layered) that is not supported;"
+                        + " it must be absent or false");
             }
         }
-        int in = intKey(json, "in_channels", DEFAULTS.inChannels);
+        int in = c.integer("in_channels", DEFAULTS.inChannels);
         // diffusers: out_channels defaults to 16; null or 0 means in_channels (`out_channels or in_channels`)
-        JsonNode out = json.get("out_channels");
-        int outChannels = out == null ? DEFAULTS.outChannels : out.isNull() ? in : intKey(json, "out_channels", in);
+        int outChannels = c.integer("out_channels", c.isNull("out_channels") ? in : DEFAULTS.outChannels);
         if (outChannels == 0) {
             outChannels = in;
         }
-        return new QwenImageTransformerConfig(intKey(json, "patch_size", DEFAULTS.patchSize), in, outChannels,
-                intKey(json, "num_layers", DEFAULTS.numLayers),
-                intKey(json, "attention_head_dim", DEFAULTS.attentionHeadDim),
-                intKey(json, "num_attention_heads", DEFAULTS.numAttentionHeads),
-                intKey(json, "joint_attention_dim", DEFAULTS.jointAttentionDim), axesKey(json));
+        return new QwenImageTransformerConfig(c.integer("patch_size", DEFAULTS.patchSize), in, outChannels,
+                c.integer("num_layers", DEFAULTS.numLayers),
+                c.integer("attention_head_dim", DEFAULTS.attentionHeadDim),
+                c.integer("num_attention_heads", DEFAULTS.numAttentionHeads),
+                c.integer("joint_attention_dim", DEFAULTS.jointAttentionDim),
+                c.intArray("axes_dims_rope", 3, DEFAULTS.axesDimsRope));
     }
 
     /** The config.json diffusers would write for this model (keys in diffusers' names). */
@@ -218,36 +212,6 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
     }
 
     private static IllegalArgumentException bad(String message) {
-        return new IllegalArgumentException("invalid transformer config.json: " + message);
-    }
-
-    private static int intKey(JsonNode json, String key, int fallback) {
-        JsonNode v = json.get(key);
-        if (v == null || v.isNull()) {
-            return fallback;
-        }
-        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-            throw bad(key + " = " + v + " must be an integer");
-        }
-        return v.intValue();
-    }
-
-    private static int[] axesKey(JsonNode json) {
-        JsonNode v = json.get("axes_dims_rope");
-        if (v == null || v.isNull()) {
-            return DEFAULTS.axesDimsRope;
-        }
-        if (!v.isArray()) {
-            throw bad("axes_dims_rope = " + v + " must be an array of 3 integers");
-        }
-        int[] axes = new int[v.size()];
-        for (int i = 0; i < axes.length; i++) {
-            JsonNode a = v.get(i);
-            if (!a.isIntegralNumber() || !a.canConvertToInt()) {
-                throw bad("axes_dims_rope = " + v + " must be an array of 3 integers");
-            }
-            axes[i] = a.intValue();
-        }
-        return axes;
+        return ConfigJson.invalid(FILE, message);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.weights.ConfigJson;
 import dev.ditfn.weights.RandomWeights;
 
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
         boolean[] temperalDownsample, float[] latentsMean, float[] latentsStd) {
 
     public static final String CLASS_NAME = "AutoencoderKLQwenImage";
+    private static final String FILE = "vae config.json";
     /** Channels of the decoded image (diffusers {@code input_channels}, fixed to RGB here). */
     public static final int IMAGE_CHANNELS = 3;
 
@@ -112,37 +114,34 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
 
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException("invalid " + CLASS_NAME + " config.json: " + message);
+            throw ConfigJson.invalid(FILE, message);
         }
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------
 
     /**
-     * Reads {@code vae/config.json}. Absent keys take the diffusers defaults; present keys of the wrong type or
+     * Reads {@code vae/config.json}. Absent or null keys take the diffusers defaults; keys of the wrong type or
      * violating the spec §6 rules fail with a message naming the key.
      */
-    public static QwenImageVaeConfig fromJson(JsonNode config) {
-        require(config != null && config.isObject(), "expected a JSON object, got " + config);
-        JsonNode cls = config.get("_class_name");
-        require(cls == null || cls.isNull() || CLASS_NAME.equals(cls.asText()),
-                "_class_name is '" + (cls == null ? "" : cls.asText()) + "', expected '" + CLASS_NAME + "'");
-        QwenImageVaeConfig d = QWEN_IMAGE;
-        JsonNode inputChannels = config.get("input_channels");
-        if (inputChannels != null && !inputChannels.isNull()) {
-            require(inputChannels.canConvertToInt() && inputChannels.isIntegralNumber()
-                    && inputChannels.intValue() == IMAGE_CHANNELS,
-                    "input_channels must be " + IMAGE_CHANNELS + " (RGB), got " + inputChannels);
+    public static QwenImageVaeConfig fromJson(JsonNode json) {
+        ConfigJson c = new ConfigJson(json, FILE);
+        c.requireClassName(CLASS_NAME);
+        int inputChannels = c.integer("input_channels", IMAGE_CHANNELS);
+        if (inputChannels != IMAGE_CHANNELS) {
+            throw c.bad("input_channels = " + inputChannels + " must be " + IMAGE_CHANNELS + " (RGB)");
         }
+        QwenImageVaeConfig d = QWEN_IMAGE;
+        int any = ConfigJson.ANY_LENGTH;
         return new QwenImageVaeConfig(
-                intKey(config, "base_dim", d.baseDim),
-                intKey(config, "z_dim", d.zDim),
-                intArray(config, "dim_mult", d.dimMult),
-                intKey(config, "num_res_blocks", d.numResBlocks),
-                doubleArray(config, "attn_scales", d.attnScales),
-                boolArray(config, "temperal_downsample", d.temperalDownsample),
-                floatArray(config, "latents_mean", d.latentsMean),
-                floatArray(config, "latents_std", d.latentsStd));
+                c.integer("base_dim", d.baseDim),
+                c.integer("z_dim", d.zDim),
+                c.intArray("dim_mult", any, d.dimMult),
+                c.integer("num_res_blocks", d.numResBlocks),
+                c.doubleArray("attn_scales", any, d.attnScales),
+                c.boolArray("temperal_downsample", any, d.temperalDownsample),
+                c.floatArray("latents_mean", any, d.latentsMean),
+                c.floatArray("latents_std", any, d.latentsStd));
     }
 
     /** The diffusers {@code config.json} for this VAE ({@code _class_name}, all constructor keys). */
@@ -175,80 +174,6 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
             std.add(v);
         }
         return o;
-    }
-
-    private static JsonNode present(JsonNode config, String key) {
-        JsonNode n = config.get(key);
-        return n == null || n.isNull() ? null : n;
-    }
-
-    private static int intKey(JsonNode config, String key, int fallback) {
-        JsonNode n = present(config, key);
-        if (n == null) {
-            return fallback;
-        }
-        require(n.isIntegralNumber() && n.canConvertToInt(), key + " must be an integer, got " + n);
-        return n.intValue();
-    }
-
-    private static JsonNode array(JsonNode config, String key, String of) {
-        JsonNode n = present(config, key);
-        if (n != null) {
-            require(n.isArray(), key + " must be a list of " + of + ", got " + n);
-        }
-        return n;
-    }
-
-    private static int[] intArray(JsonNode config, String key, int[] fallback) {
-        JsonNode n = array(config, key, "integers");
-        if (n == null) {
-            return fallback;
-        }
-        int[] out = new int[n.size()];
-        for (int i = 0; i < out.length; i++) {
-            require(n.get(i).isIntegralNumber() && n.get(i).canConvertToInt(),
-                    key + " must be a list of integers, got " + n);
-            out[i] = n.get(i).intValue();
-        }
-        return out;
-    }
-
-    private static double[] doubleArray(JsonNode config, String key, double[] fallback) {
-        JsonNode n = array(config, key, "numbers");
-        if (n == null) {
-            return fallback;
-        }
-        double[] out = new double[n.size()];
-        for (int i = 0; i < out.length; i++) {
-            require(n.get(i).isNumber(), key + " must be a list of numbers, got " + n);
-            out[i] = n.get(i).doubleValue();
-        }
-        return out;
-    }
-
-    private static float[] floatArray(JsonNode config, String key, float[] fallback) {
-        double[] d = doubleArray(config, key, null);
-        if (d == null) {
-            return fallback;
-        }
-        float[] out = new float[d.length];
-        for (int i = 0; i < d.length; i++) {
-            out[i] = (float) d[i];
-        }
-        return out;
-    }
-
-    private static boolean[] boolArray(JsonNode config, String key, boolean[] fallback) {
-        JsonNode n = array(config, key, "booleans");
-        if (n == null) {
-            return fallback;
-        }
-        boolean[] out = new boolean[n.size()];
-        for (int i = 0; i < out.length; i++) {
-            require(n.get(i).isBoolean(), key + " must be a list of booleans, got " + n);
-            out[i] = n.get(i).booleanValue();
-        }
-        return out;
     }
 
     // ---- derived sizes ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.weights.ConfigJson;
 import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.TinyTokenizer;
@@ -22,6 +23,7 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
 
     public static final String CLASS_NAME = "Qwen2_5_VLForConditionalGeneration";
     public static final String MODEL_TYPE = "qwen2_5_vl";
+    private static final String FILE = "text_encoder config.json";
     /** Qwen2_5_VLTextConfig defaults, used when the keys are absent. */
     public static final double DEFAULT_RMS_NORM_EPS = 1e-6;
     public static final double DEFAULT_ROPE_THETA = 1_000_000.0;
@@ -43,35 +45,35 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         positive(intermediateSize, "intermediate_size");
         positive(vocabSize, "vocab_size");
         if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
-            throw new IllegalArgumentException("text encoder config: rms_norm_eps must be positive, got " + rmsNormEps);
+            throw ConfigJson.invalid(FILE, "rms_norm_eps must be positive, got " + rmsNormEps);
         }
         if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
-            throw new IllegalArgumentException("text encoder config: rope_theta must be positive, got " + ropeTheta);
+            throw ConfigJson.invalid(FILE, "rope_theta must be positive, got " + ropeTheta);
         }
         if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("text encoder config: hidden_size " + hiddenSize
-                    + " must equal num_attention_heads " + numAttentionHeads + " x head_dim");
+            throw ConfigJson.invalid(FILE, "hidden_size " + hiddenSize + " must equal num_attention_heads "
+                    + numAttentionHeads + " x head_dim");
         }
         if (numAttentionHeads % numKeyValueHeads != 0) {
-            throw new IllegalArgumentException("text encoder config: num_attention_heads " + numAttentionHeads
+            throw ConfigJson.invalid(FILE, "num_attention_heads " + numAttentionHeads
                     + " must be a multiple of num_key_value_heads " + numKeyValueHeads);
         }
         int headDim = hiddenSize / numAttentionHeads;
         if (headDim % 2 != 0) {
-            throw new IllegalArgumentException("text encoder config: head_dim = hidden_size / num_attention_heads = "
-                    + headDim + " must be even for rotary embeddings");
+            throw ConfigJson.invalid(FILE, "head_dim = hidden_size / num_attention_heads = " + headDim
+                    + " must be even for rotary embeddings");
         }
         if (mropeSection.length > 0) {
             int sum = 0;
             for (int s : mropeSection) {
                 if (s <= 0) {
-                    throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section "
-                            + Arrays.toString(mropeSection) + " must hold positive sizes");
+                    throw ConfigJson.invalid(FILE, "rope_scaling.mrope_section " + Arrays.toString(mropeSection)
+                            + " must hold positive sizes");
                 }
                 sum += s;
             }
             if (2 * sum != headDim) {
-                throw new IllegalArgumentException("text encoder config: 2 x sum(rope_scaling.mrope_section "
+                throw ConfigJson.invalid(FILE, "2 x sum(rope_scaling.mrope_section "
                         + Arrays.toString(mropeSection) + ") = " + 2 * sum + " must equal head_dim "
                         + headDim + " (hidden_size / num_attention_heads)");
             }
@@ -80,7 +82,7 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
 
     private static void positive(int v, String key) {
         if (v <= 0) {
-            throw new IllegalArgumentException("text encoder config: " + key + " must be positive, got " + v);
+            throw ConfigJson.invalid(FILE, key + " must be positive, got " + v);
         }
     }
 
@@ -111,7 +113,7 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
      */
     public void checkTokenizer(ByteLevelBpeTokenizer tokenizer) {
         if (tokenizer.vocabSize() > vocabSize) {
-            throw new IllegalArgumentException("text encoder config: vocab_size " + vocabSize
+            throw ConfigJson.invalid(FILE, "vocab_size " + vocabSize
                     + " is too small for the tokenizer, whose largest id is " + (tokenizer.vocabSize() - 1));
         }
     }
@@ -123,79 +125,58 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
      * {@code text_config} (the layout depends on the transformers version that wrote the file). RoPE settings are
      * read from {@code rope_theta} / {@code rope_scaling.mrope_section}, or from {@code rope_parameters} (newer files).
      */
-    public static QwenTextEncoderConfig fromJson(JsonNode config) {
-        if (config == null || !config.isObject()) {
-            throw new IllegalArgumentException("text encoder config must be a JSON object");
+    public static QwenTextEncoderConfig fromJson(JsonNode json) {
+        ConfigJson top = new ConfigJson(json, FILE);
+        ConfigJson text = top.object("text_config");
+        String act = holder("hidden_act", top, text).string("hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw top.bad("hidden_act = \"" + act + "\" must be \"silu\"");
         }
-        JsonNode act = lookup(config, "hidden_act");
-        if (act != null && !act.asText().equals("silu")) {
-            throw new IllegalArgumentException("text encoder config: hidden_act is '" + act.asText() + "', expected 'silu'");
-        }
-        int hidden = requiredInt(config, "hidden_size");
-        int heads = requiredInt(config, "num_attention_heads");
-        JsonNode headDimNode = lookup(config, "head_dim");
-        if (headDimNode != null && !headDimNode.isNull() && heads > 0 && headDimNode.asInt() * heads != hidden) {
-            throw new IllegalArgumentException("text encoder config: head_dim " + headDimNode.asInt()
-                    + " does not match hidden_size " + hidden + " / num_attention_heads " + heads);
-        }
-        JsonNode ropeParams = lookup(config, "rope_parameters");
-        JsonNode thetaNode = lookup(config, "rope_theta");
-        if (thetaNode == null && ropeParams != null && ropeParams.has("rope_theta")) {
-            thetaNode = ropeParams.get("rope_theta");
-        }
-        double theta = thetaNode == null ? DEFAULT_ROPE_THETA : number(thetaNode, "rope_theta");
-        JsonNode epsNode = lookup(config, "rms_norm_eps");
-        double eps = epsNode == null ? DEFAULT_RMS_NORM_EPS : number(epsNode, "rms_norm_eps");
-        JsonNode section = null;
-        JsonNode scaling = lookup(config, "rope_scaling");
-        if (scaling != null && scaling.has("mrope_section")) {
-            section = scaling.get("mrope_section");
-        } else if (ropeParams != null && ropeParams.has("mrope_section")) {
-            section = ropeParams.get("mrope_section");
-        }
-        int[] mrope = new int[0];
-        if (section != null && !section.isNull()) {
-            if (!section.isArray()) {
-                throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section must be a list, got " + section);
-            }
-            mrope = new int[section.size()];
-            for (int i = 0; i < mrope.length; i++) {
-                if (!section.get(i).canConvertToInt()) {
-                    throw new IllegalArgumentException("text encoder config: rope_scaling.mrope_section holds " + section.get(i));
-                }
-                mrope[i] = section.get(i).asInt();
+        int hidden = requiredInt(top, text, "hidden_size");
+        int heads = requiredInt(top, text, "num_attention_heads");
+        ConfigJson headDimAt = holder("head_dim", top, text);
+        if (headDimAt.has("head_dim") && heads > 0) {
+            int headDim = headDimAt.integer("head_dim");
+            if (headDim * heads != hidden) {
+                throw top.bad("head_dim = " + headDim + " does not match hidden_size " + hidden
+                        + " / num_attention_heads " + heads);
             }
         }
-        return new QwenTextEncoderConfig(hidden, requiredInt(config, "num_hidden_layers"), heads,
-                requiredInt(config, "num_key_value_heads"), requiredInt(config, "intermediate_size"), eps, theta,
-                requiredInt(config, "vocab_size"), mrope);
+        ConfigJson ropeParams = holder("rope_parameters", top, text).object("rope_parameters");
+        ConfigJson scaling = holder("rope_scaling", top, text).object("rope_scaling");
+        double theta = holder("rope_theta", top, text, ropeParams).number("rope_theta", DEFAULT_ROPE_THETA);
+        double eps = holder("rms_norm_eps", top, text).number("rms_norm_eps", DEFAULT_RMS_NORM_EPS);
+        ConfigJson sectionAt = holder("mrope_section", scaling, ropeParams);
+        int[] mrope = sectionAt == null ? new int[0]
+                : sectionAt.intArray("mrope_section", ConfigJson.ANY_LENGTH, new int[0]);
+        return new QwenTextEncoderConfig(hidden, requiredInt(top, text, "num_hidden_layers"), heads,
+                requiredInt(top, text, "num_key_value_heads"), requiredInt(top, text, "intermediate_size"), eps, theta,
+                requiredInt(top, text, "vocab_size"), mrope);
     }
 
-    private static JsonNode lookup(JsonNode config, String key) {
-        if (config.has(key)) {
-            return config.get(key);
+    /**
+     * The first of {@code layers} (null ones skipped) that holds {@code key}, else the first present layer, whose
+     * default then applies; null when no layer is present.
+     */
+    private static ConfigJson holder(String key, ConfigJson... layers) {
+        ConfigJson first = null;
+        for (ConfigJson layer : layers) {
+            if (layer != null && layer.has(key)) {
+                return layer;
+            }
+            if (first == null) {
+                first = layer;
+            }
         }
-        JsonNode text = config.path("text_config");
-        return text.isObject() && text.has(key) ? text.get(key) : null;
+        return first;
     }
 
-    private static int requiredInt(JsonNode config, String key) {
-        JsonNode n = lookup(config, key);
-        if (n == null) {
-            throw new IllegalArgumentException("text encoder config: missing '" + key
-                    + "' (looked at the top level and under text_config)");
+    private static int requiredInt(ConfigJson top, ConfigJson text, String key) {
+        ConfigJson at = holder(key, top, text);
+        if (!at.has(key)) {
+            throw top.bad("missing " + key + " (looked at the top level and under text_config)");
         }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new IllegalArgumentException("text encoder config: '" + key + "' must be an integer, got " + n);
-        }
-        return n.asInt();
-    }
-
-    private static double number(JsonNode n, String key) {
-        if (!n.isNumber()) {
-            throw new IllegalArgumentException("text encoder config: '" + key + "' must be a number, got " + n);
-        }
-        return n.asDouble();
+        return at.integer(key);
     }
 
     /** A config.json in the legacy (top-level keys) layout that {@link #fromJson} reads back to this config. */

@@ -89,11 +89,16 @@ class QwenImageVaeConfigTest {
         "\"dim_mult\": [1, 0, 4, 4]                    ; dim_mult entries must be >= 1",
         "\"dim_mult\": \"1,2,4,4\"                     ; dim_mult | list of integers",
         "\"base_dim\": 0                               ; base_dim must be >= 1",
-        "\"base_dim\": 9.5                             ; base_dim must be an integer",
-        "\"z_dim\": \"16\"                             ; z_dim must be an integer",
+        "\"base_dim\": 9.5                             ; base_dim = 9.5 must be an integer",
+        "\"z_dim\": \"16\"                             ; z_dim = \"16\" must be an integer",
         "\"num_res_blocks\": -1                        ; num_res_blocks",
         "\"attn_scales\": {}                           ; attn_scales",
-        "\"input_channels\": 4                         ; input_channels must be 3",
+        "\"input_channels\": 4                         ; input_channels = 4 must be 3",
+        "\"input_channels\": 3.0                       ; input_channels = 3.0 must be an integer",
+        "\"latents_std\": \"1\"                        ; latents_std = \"1\" must be a list of numbers",
+        "\"latents_mean\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,null] ; latents_mean | must be a list of numbers",
+        "\"num_res_blocks\": true                      ; num_res_blocks = true must be an integer",
+        "\"_class_name\": 5                             ; _class_name = 5 must be a string",
         "\"_class_name\": \"AutoencoderKLWan\"         ; _class_name | AutoencoderKLWan | AutoencoderKLQwenImage",
     })
     void invalidConfigNamesTheKey(String change, String words) throws Exception {
@@ -102,7 +107,7 @@ class QwenImageVaeConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> QwenImageVaeConfig.fromJson(config));
         String msg = e.getMessage();
-        assertTrue(msg.startsWith("invalid AutoencoderKLQwenImage config.json: "), msg);
+        assertTrue(msg.startsWith("invalid vae config.json: "), msg);
         for (String w : words.split("\\|")) {
             assertTrue(msg.contains(w.trim()), "'" + w.trim() + "' in: " + msg);
         }

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.TinyTokenizer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Map;
 
@@ -123,6 +125,34 @@ class QwenTextEncoderConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QwenTextEncoderConfig.fromJson(n));
         assertTrue(e.getMessage().contains("intermediate_size") && e.getMessage().contains("text_config"),
                 e.getMessage());
+    }
+
+    /**
+     * A value of the wrong JSON type fails naming the key (with its path under text_config or rope_scaling) and the
+     * value, never coerced or ignored; {@code changes} are merged into the layout given, one level deep.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = ';', value = {
+        "LEGACY; {\"head_dim\": \"128\"}; head_dim = \"128\" must be an integer",
+        "LEGACY; {\"rope_theta\": \"1e6\"}; rope_theta = \"1e6\" must be a number",
+        "LEGACY; {\"hidden_act\": 5}; hidden_act = 5 must be a string",
+        "LEGACY; {\"rope_scaling\": \"mrope\"}; rope_scaling = \"mrope\" must be an object",
+        "LEGACY; {\"rope_scaling\": {\"mrope_section\": [16.0, 24, 24]}};"
+                + " rope_scaling.mrope_section = [16.0,24,24] must be a list of integers",
+        "NESTED; {\"text_config\": [1]}; text_config = [1] must be an object",
+        "NESTED; {\"text_config\": {\"vocab_size\": 152064.0}}; text_config.vocab_size = 152064.0 must be an integer"})
+    void wronglyTypedKeyFailsNamingTheKey(String layout, String changes, String expected) throws Exception {
+        ObjectNode n = (ObjectNode) json(layout.equals("LEGACY") ? LEGACY : NESTED);
+        json(changes).fields().forEachRemaining(f -> {
+            JsonNode old = n.get(f.getKey());
+            if (old instanceof ObjectNode o && f.getValue().isObject()) {
+                o.setAll((ObjectNode) f.getValue());
+            } else {
+                n.set(f.getKey(), f.getValue());
+            }
+        });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QwenTextEncoderConfig.fromJson(n));
+        assertEquals("invalid text_encoder config.json: " + expected, e.getMessage());
     }
 
     @Test
