@@ -92,7 +92,8 @@ public final class FlowMatchEulerScheduler {
                     : config.shift * s[i] / (1 + (config.shift - 1) * s[i]);
         }
         // One step's sigma is first and last: upstream's stretch divides 0 by 0 there; the step runs from 1 to 0.
-        if (config.shiftTerminal != null && steps > 1) {
+        // upstream tests `if shift_terminal:`, so 0 stretches nothing, as absent does
+        if (config.shiftTerminal != null && config.shiftTerminal != 0f && steps > 1) {
             float scale = (1 - s[steps - 1]) / (1 - config.shiftTerminal);
             for (int i = 0; i < steps; i++) {
                 s[i] = 1 - (1 - s[i]) / scale;

@@ -75,6 +75,13 @@ class FlowMatchEulerSchedulerTest {
         assertArrayEquals(new float[] {1f, 0.6224593f, 0f}, s, 1e-6f);
     }
 
+    /** diffusers tests {@code if self.config.shift_terminal:}, so 0.0 means no stretch, exactly like null. */
+    @Test
+    void aZeroShiftTerminalStretchesNothing() throws Exception {
+        float[] s = scheduler(QWEN.replace("\"shift_terminal\":0.02", "\"shift_terminal\":0.0")).sigmas(2, 256);
+        assertArrayEquals(new float[] {1f, 0.6224593f, 0f}, s, 1e-6f);
+    }
+
     /** One step has nothing to stretch (its sigma is first and last): it runs from 1 to 0, with or without shift. */
     @Test
     void oneStepRunsFromOneToZero() throws Exception {

@@ -103,15 +103,15 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         return o;
     }
 
-    /**
-     * Writes every parameter tensor of the model (spec §2.1) with the diffusers names and shapes: linears with
-     * std 1/√in and bias std 0.02, RMSNorm gains around 1.
-     */
     /** {@code exp(-ln(10000)·k/128)}: the k-th sinusoid frequency of the timestep embedding. */
     static double timestepFrequency(int k) {
         return Math.exp(-Math.log(10000) * k / (QwenImageTransformer.TIMESTEP_CHANNELS / 2.0));
     }
 
+    /**
+     * Writes every parameter tensor of the model (spec §2.1) with the diffusers names and shapes: linears with
+     * std 1/√in and bias std 0.02, RMSNorm gains around 1.
+     */
     public void writeRandomWeights(RandomWeights rnd) {
         long d = innerDim();
         rnd.linear("img_in", d, inChannels, true);
