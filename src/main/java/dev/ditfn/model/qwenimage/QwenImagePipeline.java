@@ -25,6 +25,7 @@ import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.Stopwatch;
 import dev.ditfn.engine.TrueCfg;
 import dev.ditfn.model.text.ByteLevelBpeTokenizer;
+import dev.ditfn.model.text.PromptTemplate;
 import dev.ditfn.model.text.QwenTextEncoder;
 import dev.ditfn.model.text.QwenTextEncoderConfig;
 import dev.ditfn.model.text.QwenTextInputs;
@@ -238,7 +239,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     }
 
     private PromptEmbeds encodePrompt(String prompt) {
-        long[] ids = QwenPromptEncoding.templateIds(tokenizer, prompt);
+        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tokenizer, prompt);
         int len = ids.length;
         long[] mask = new long[len];
         Arrays.fill(mask, 1L);
@@ -251,8 +252,8 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                 OrtSession.Result r = textEncoder.run(Map.of(QwenTextEncoder.INPUT_IDS, idTensor,
                         QwenTextEncoder.COS, cos, QwenTextEncoder.SIN, sin, QwenTextEncoder.ATTENTION_BIAS, biasTensor))) {
             float[] hidden = Tensors.floats(r.get(0));
-            float[] selected = QwenPromptEncoding.select(hidden, mask, textConfig.hiddenSize(),
-                    QwenPromptEncoding.DEFAULT_MAX_SEQUENCE_LENGTH);
+            float[] selected = PromptTemplate.QWEN_IMAGE.select(hidden, mask, textConfig.hiddenSize(),
+                    PromptTemplate.DEFAULT_MAX_SEQUENCE_LENGTH);
             return new PromptEmbeds(selected, selected.length / textConfig.hiddenSize());
         } catch (OrtException e) {
             throw new IllegalStateException("text encoder failed: " + e.getMessage(), e);

@@ -1,52 +1,60 @@
-package dev.ditfn.model.qwenimage;
+package dev.ditfn.model.text;
 
-import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 
 import java.util.Arrays;
 
 /**
- * Qwen-Image's prompt handling around the text encoder (spec §4.1, §4.4): the chat template, the 34 template tokens
- * dropped after encoding, tokenizer truncation at {@code 1024 + 34} and the {@code max_sequence_length} cut.
+ * A decoder-LM prompt template around a text encoder, as diffusers' Qwen pipelines use one (qwen-image-spec §4.1,
+ * §4.4): the chat template with the prompt inserted, tokenizer truncation at {@code tokenizerMaxLength + dropIndex},
+ * the first {@code dropIndex} encoded rows (the template's system part) dropped, and the {@code max_sequence_length}
+ * cut. Each family (and task) has its own instance.
+ *
+ * @param template           {@code prompt_template_encode}; {@code {}} is where the prompt goes
+ * @param dropIndex          {@code prompt_template_encode_start_idx}: encoded rows dropped from the front
+ * @param tokenizerMaxLength {@code tokenizer_max_length}
  */
-public final class QwenPromptEncoding {
-    /** {@code prompt_template_encode}; {@code {}} is where the prompt goes. */
-    public static final String TEMPLATE = "<|im_start|>system\nDescribe the image by detailing the color, shape, size, "
-            + "texture, quantity, text, spatial relationships of the objects and background:<|im_end|>\n"
-            + "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n";
-    /** {@code prompt_template_encode_start_idx}: encoded rows dropped from the front. */
-    public static final int DROP_INDEX = 34;
-    /** {@code tokenizer_max_length}. */
-    public static final int TOKENIZER_MAX_LENGTH = 1024;
-    /** The tokenizer call's {@code max_length} ({@code tokenizer_max_length + drop index}); longer ids are cut. */
-    public static final int MAX_TOKENS = TOKENIZER_MAX_LENGTH + DROP_INDEX;
-    /** {@code max_sequence_length} default of the pipeline's {@code __call__}. */
+public record PromptTemplate(String template, int dropIndex, int tokenizerMaxLength) {
+    /** Qwen-Image text-to-image ({@code QwenImagePipeline}). */
+    public static final PromptTemplate QWEN_IMAGE = new PromptTemplate("<|im_start|>system\nDescribe the image by "
+            + "detailing the color, shape, size, texture, quantity, text, spatial relationships of the objects and "
+            + "background:<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n", 34, 1024);
+    /** {@code max_sequence_length} default of the pipelines' {@code __call__}. */
     public static final int DEFAULT_MAX_SEQUENCE_LENGTH = 512;
-    /** The largest {@code max_sequence_length} the pipeline accepts. */
+    /** The largest {@code max_sequence_length} the pipelines accept. */
     public static final int MAX_SEQUENCE_LENGTH_CAP = 1024;
 
-    private QwenPromptEncoding() {
+    public PromptTemplate {
+        if (!template.contains("{}") || dropIndex < 0 || tokenizerMaxLength < 1) {
+            throw new IllegalArgumentException("a prompt template needs a {} slot, dropIndex >= 0, tokenizerMaxLength"
+                    + " >= 1");
+        }
+    }
+
+    /** The tokenizer call's {@code max_length} ({@code tokenizer_max_length + drop index}); longer ids are cut. */
+    public int maxTokens() {
+        return tokenizerMaxLength + dropIndex;
     }
 
     /** The template with {@code prompt} inserted (Python's {@code template.format(prompt)}). */
-    public static String format(String prompt) {
-        int at = TEMPLATE.indexOf("{}");
-        return TEMPLATE.substring(0, at) + prompt + TEMPLATE.substring(at + 2);
+    public String format(String prompt) {
+        int at = template.indexOf("{}");
+        return template.substring(0, at) + prompt + template.substring(at + 2);
     }
 
     /**
-     * Token ids of the templated prompt, truncated on the right to {@link #MAX_TOKENS}.
+     * Token ids of the templated prompt, truncated on the right to {@link #maxTokens()}.
      *
-     * @throws IllegalArgumentException if the template gives fewer than {@code DROP_INDEX + 1} tokens (nothing
-     *     would be left after the drop: the tokenizer does not fit the hard-coded drop index)
+     * @throws IllegalArgumentException if the template gives fewer than {@code dropIndex + 1} tokens (nothing
+     *     would be left after the drop: the tokenizer does not fit the drop index)
      */
-    public static long[] templateIds(ByteLevelBpeTokenizer tokenizer, String prompt) {
+    public long[] templateIds(ByteLevelBpeTokenizer tokenizer, String prompt) {
         long[] ids = tokenizer.encode(format(prompt));
-        if (ids.length <= DROP_INDEX) {
-            throw new IllegalArgumentException("the Qwen-Image prompt template gives " + ids.length
-                    + " tokens with this tokenizer; at least " + (DROP_INDEX + 1) + " are needed because the first "
-                    + DROP_INDEX + " are dropped");
+        if (ids.length <= dropIndex) {
+            throw new IllegalArgumentException("the prompt template gives " + ids.length
+                    + " tokens with this tokenizer; at least " + (dropIndex + 1) + " are needed because the first "
+                    + dropIndex + " are dropped");
         }
-        return ids.length > MAX_TOKENS ? Arrays.copyOf(ids, MAX_TOKENS) : ids;
+        return ids.length > maxTokens() ? Arrays.copyOf(ids, maxTokens()) : ids;
     }
 
     /** Checks {@code 1 <= maxSequenceLength <= 1024}. */
@@ -60,11 +68,11 @@ public final class QwenPromptEncoding {
 
     /**
      * One sample's prompt embedding rows: the rows of {@code hidden [length, hiddenSize]} whose {@code mask [length]}
-     * is 1, in order, without the first {@link #DROP_INDEX}, cut to {@code maxSequenceLength} rows.
+     * is 1, in order, without the first {@code dropIndex}, cut to {@code maxSequenceLength} rows.
      *
-     * @return {@code [n, hiddenSize]} row-major, {@code n = min(valid - 34, maxSequenceLength)}
+     * @return {@code [n, hiddenSize]} row-major, {@code n = min(valid - dropIndex, maxSequenceLength)}
      */
-    public static float[] select(float[] hidden, long[] mask, int hiddenSize, int maxSequenceLength) {
+    public float[] select(float[] hidden, long[] mask, int hiddenSize, int maxSequenceLength) {
         checkMaxSequenceLength(maxSequenceLength);
         int length = mask.length;
         if (hidden.length != (long) length * hiddenSize) {
@@ -75,11 +83,11 @@ public final class QwenPromptEncoding {
         for (long m : mask) {
             valid += m != 0 ? 1 : 0;
         }
-        if (valid <= DROP_INDEX) {
-            throw new IllegalArgumentException("sample has " + valid + " valid tokens; more than " + DROP_INDEX
-                    + " are needed (the first " + DROP_INDEX + " are the template's and get dropped)");
+        if (valid <= dropIndex) {
+            throw new IllegalArgumentException("sample has " + valid + " valid tokens; more than " + dropIndex
+                    + " are needed (the first " + dropIndex + " are the template's and get dropped)");
         }
-        int n = Math.min(valid - DROP_INDEX, maxSequenceLength);
+        int n = Math.min(valid - dropIndex, maxSequenceLength);
         float[] out = new float[n * hiddenSize];
         int seen = 0;
         int row = 0;
@@ -87,7 +95,7 @@ public final class QwenPromptEncoding {
             if (mask[j] == 0) {
                 continue;
             }
-            if (seen++ >= DROP_INDEX) {
+            if (seen++ >= dropIndex) {
                 System.arraycopy(hidden, j * hiddenSize, out, row++ * hiddenSize, hiddenSize);
             }
         }
@@ -114,7 +122,7 @@ public final class QwenPromptEncoding {
      * Spec §4.4 for a batch: {@link #select} per sample of {@code hidden [batch, seqLen, hiddenSize]} with
      * {@code mask [batch, seqLen]}, padded with zero rows to the longest sample ({@code L = max n_b}).
      */
-    public static PromptEmbeds select(float[] hidden, long[] mask, int batch, int seqLen, int hiddenSize,
+    public PromptEmbeds select(float[] hidden, long[] mask, int batch, int seqLen, int hiddenSize,
             int maxSequenceLength) {
         if (mask.length != (long) batch * seqLen || hidden.length != (long) batch * seqLen * hiddenSize) {
             throw new IllegalArgumentException("hidden/mask sizes " + hidden.length + "/" + mask.length

@@ -1,4 +1,4 @@
-package dev.ditfn.model.qwenimage;
+package dev.ditfn.model.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ditfn.model.text.ByteLevelBpeTokenizer;
-import dev.ditfn.model.text.TinyTokenizer;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -15,23 +13,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-class QwenPromptEncodingTest {
+class PromptTemplateTest {
     private final ByteLevelBpeTokenizer tok = TinyTokenizer.tokenizer();
 
     @Test
     void templateIsThePipelinesText() {
         assertEquals("<|im_start|>system\nDescribe the image by detailing the color, shape, size, texture, quantity, "
                 + "text, spatial relationships of the objects and background:<|im_end|>\n<|im_start|>user\n"
-                + "a {cat}<|im_end|>\n<|im_start|>assistant\n", QwenPromptEncoding.format("a {cat}"));
-        assertEquals(34, QwenPromptEncoding.DROP_INDEX);
-        assertEquals(1058, QwenPromptEncoding.MAX_TOKENS);
-        assertEquals(512, QwenPromptEncoding.DEFAULT_MAX_SEQUENCE_LENGTH);
+                + "a {cat}<|im_end|>\n<|im_start|>assistant\n", PromptTemplate.QWEN_IMAGE.format("a {cat}"));
+        assertEquals(34, PromptTemplate.QWEN_IMAGE.dropIndex());
+        assertEquals(1058, PromptTemplate.QWEN_IMAGE.maxTokens());
+        assertEquals(512, PromptTemplate.DEFAULT_MAX_SEQUENCE_LENGTH);
+    }
+
+    @Test
+    void anotherTemplateDropsItsOwnCountAndIsCheckedAtConstruction() {
+        PromptTemplate two = new PromptTemplate("[{}]", 2, 3);
+        assertEquals("[x]", two.format("x"));
+        assertEquals(5, two.maxTokens());
+        float[] hidden = {0, 0, 1, 1, 2, 2, 3, 3}; // 4 rows of width 2
+        assertArrayEquals(new float[] {2, 2, 3, 3}, two.select(hidden, new long[] {1, 1, 1, 1}, 2, 512));
+        assertThrows(IllegalArgumentException.class, () -> new PromptTemplate("no slot", 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> new PromptTemplate("[{}]", -1, 3));
     }
 
     @Test
     void theDroppedTokensAreExactlyTheSystemTurnAndUserHeader() {
         String prompt = "A red cat sits on the mat";
-        long[] ids = QwenPromptEncoding.templateIds(tok, prompt);
+        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tok, prompt);
         long[] dropped = Arrays.copyOf(ids, 34);
         assertEquals("<|im_start|>system\nDescribe the image by detailing the color, shape, size, texture, quantity, "
                 + "text, spatial relationships of the objects and background:<|im_end|>\n<|im_start|>user\n",
@@ -47,9 +56,9 @@ class QwenPromptEncodingTest {
     @Test
     void longPromptsAreCutAt1058Tokens() {
         String prompt = "x ".repeat(2000);
-        long[] ids = QwenPromptEncoding.templateIds(tok, prompt);
+        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tok, prompt);
         assertEquals(1058, ids.length);
-        long[] full = tok.encode(QwenPromptEncoding.format(prompt));
+        long[] full = tok.encode(PromptTemplate.QWEN_IMAGE.format(prompt));
         assertArrayEquals(Arrays.copyOf(full, 1058), ids, "right-side truncation");
     }
 
@@ -67,7 +76,7 @@ class QwenPromptEncodingTest {
                 + "relationships of the objects and background:", 258);
         ByteLevelBpeTokenizer coarse = new ByteLevelBpeTokenizer(vocab, List.of(), added, null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> QwenPromptEncoding.templateIds(coarse, "hi"));
+                () -> PromptTemplate.QWEN_IMAGE.templateIds(coarse, "hi"));
         assertTrue(e.getMessage().contains("35"), e.getMessage());
     }
 
@@ -88,20 +97,20 @@ class QwenPromptEncodingTest {
         float[] hidden = rows(len, width, 0);
         long[] mask = new long[len];
         Arrays.fill(mask, 0, 38, 1); // right padding: 38 valid, 4 left after the drop
-        float[] out = QwenPromptEncoding.select(hidden, mask, width, 512);
+        float[] out = PromptTemplate.QWEN_IMAGE.select(hidden, mask, width, 512);
         assertArrayEquals(Arrays.copyOfRange(hidden, 34 * width, 38 * width), out);
         assertArrayEquals(Arrays.copyOfRange(hidden, 34 * width, 36 * width),
-                QwenPromptEncoding.select(hidden, mask, width, 2), "max_sequence_length cut");
+                PromptTemplate.QWEN_IMAGE.select(hidden, mask, width, 2), "max_sequence_length cut");
         // Left padding: valid rows are 2..39; the drop counts valid rows, not positions.
         long[] left = new long[len];
         Arrays.fill(left, 2, len, 1);
         assertArrayEquals(Arrays.copyOfRange(hidden, 36 * width, 40 * width),
-                QwenPromptEncoding.select(hidden, left, width, 512));
+                PromptTemplate.QWEN_IMAGE.select(hidden, left, width, 512));
         long[] tooShort = new long[len];
         Arrays.fill(tooShort, 0, 34, 1);
-        assertThrows(IllegalArgumentException.class, () -> QwenPromptEncoding.select(hidden, tooShort, width, 512));
-        assertThrows(IllegalArgumentException.class, () -> QwenPromptEncoding.select(hidden, mask, width, 1025));
-        assertThrows(IllegalArgumentException.class, () -> QwenPromptEncoding.select(hidden, mask, width, 0));
+        assertThrows(IllegalArgumentException.class, () -> PromptTemplate.QWEN_IMAGE.select(hidden, tooShort, width, 512));
+        assertThrows(IllegalArgumentException.class, () -> PromptTemplate.QWEN_IMAGE.select(hidden, mask, width, 1025));
+        assertThrows(IllegalArgumentException.class, () -> PromptTemplate.QWEN_IMAGE.select(hidden, mask, width, 0));
     }
 
     @Test
@@ -114,7 +123,7 @@ class QwenPromptEncodingTest {
         long[] mask = new long[2 * len];
         Arrays.fill(mask, 0, 37, 1);        // sample 0: 37 valid -> 3 rows
         Arrays.fill(mask, len, 2 * len, 1); // sample 1: 40 valid -> 6 rows
-        QwenPromptEncoding.PromptEmbeds p = QwenPromptEncoding.select(hidden, mask, 2, len, width, 512);
+        PromptTemplate.PromptEmbeds p = PromptTemplate.QWEN_IMAGE.select(hidden, mask, 2, len, width, 512);
         assertEquals(6, p.length());
         assertEquals(List.of(1L, 1L, 1L, 0L, 0L, 0L, 1L, 1L, 1L, 1L, 1L, 1L),
                 Arrays.stream(p.mask()).boxed().toList());
@@ -123,7 +132,7 @@ class QwenPromptEncodingTest {
         assertEquals(0f, p.embeds()[3 * width]);
         assertEquals(1034f, p.embeds()[6 * width]);
         assertFalse(p.maskAllOnes());
-        QwenPromptEncoding.PromptEmbeds cut = QwenPromptEncoding.select(hidden, mask, 2, len, width, 3);
+        PromptTemplate.PromptEmbeds cut = PromptTemplate.QWEN_IMAGE.select(hidden, mask, 2, len, width, 3);
         assertEquals(3, cut.length());
         assertTrue(cut.maskAllOnes(), "both samples fill the cut length");
     }
