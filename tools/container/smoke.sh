@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the cpu image as the cluster runs it (read-only root file system, writable /tmp only, non-root, profile
-# cpu) and checks that it serves: readiness UP, an image from POST /generate, and the same function answering a
+# cpu, its AppCDS archive in use) and checks that it serves: readiness UP, an image from POST /generate, and the same function answering a
 # binary and a structured CloudEvent with a dev.ditfn.generate.output event.
 #   tools/container/smoke.sh [image, default dit-fn:cpu]
 # ENGINE picks the container engine (podman by default); RUN_OPTS adds options to its run command.
@@ -9,9 +9,10 @@ image=${1:-dit-fn:cpu}
 engine=${ENGINE:-podman}
 port=${PORT:-18080}
 name=dit-fn-smoke-$$
+# -Xshare:on: the start fails unless the image's AppCDS archive fits its JVM.
 # shellcheck disable=SC2086 # RUN_OPTS is a list of options
 "$engine" run -d --name "$name" ${RUN_OPTS:-} --read-only --tmpfs /tmp -e QUARKUS_PROFILE=cpu \
-  -e DIT_THREADS_INTRA_OP=2 -p "127.0.0.1:$port:8080" "$image" >/dev/null
+  -e DIT_THREADS_INTRA_OP=2 -e JAVA_TOOL_OPTIONS=-Xshare:on -p "127.0.0.1:$port:8080" "$image" >/dev/null
 trap '"$engine" logs "$name" > "${TMPDIR:-/tmp}/$name.log" 2>&1; "$engine" rm -f "$name" >/dev/null' EXIT
 start=$(date +%s)
 until curl -sf "localhost:$port/q/health/ready" >/dev/null; do

@@ -23,12 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What the images must get right for the manifests to work, read from the Dockerfiles (no container engine needed;
  * tools/container/smoke.sh runs the cpu image for real): a numeric non-root user (kubelet can only verify
  * runAsNonRoot for a numeric one), ORT's natives extracted at build time into the folder the entry point names as
- * onnxruntime.native.path, config/ in the working directory, the application's port, writes only under /tmp (the
+ * onnxruntime.native.path, an AppCDS archive recorded by the image's own JVM, config/ in the working directory, the application's port, writes only under /tmp (the
  * one writable mount), build-context sources that exist and that .dockerignore lets through, pinned base images.
  */
 class DockerfilesTest {
     private static final Path DOCKER = Manifests.ROOT.resolve("src/main/docker");
     private static final Pattern NATIVE_PATH = Pattern.compile("-Donnxruntime\\.native\\.path=(\\S+?)[\"\\s]");
+    private static final Pattern ARCHIVE = Pattern.compile("-XX:SharedArchiveFile=(\\S+?)[\"\\s]");
+    private static final Pattern BIND_SOURCE = Pattern.compile("--mount=type=bind,source=([^,\\s]+)");
 
     record Instruction(String keyword, String args) {
     }
@@ -67,6 +69,13 @@ class DockerfilesTest {
         assertTrue(run.args("COPY").contains("--from=build /deployments/ /deployments/")
                 && nativeDir.startsWith("/deployments/"), "the natives reach the final image");
 
+        // AppCDS: the archive the entry point names is recorded by the final stage's own JVM.
+        Matcher a = ARCHIVE.matcher(command);
+        assertTrue(a.find(), "the entry point must use the AppCDS archive: " + command);
+        String archive = a.group(1);
+        assertTrue(run.args("RUN").stream().anyMatch(r -> r.contains("appcds.sh " + archive + " ")),
+                "the final stage records " + archive + " with appcds.sh");
+
         String workdir = run.last("WORKDIR");
         assertTrue(run.args("COPY").contains("config/ " + workdir + "/config/"),
                 "config/ must be copied into the working directory, where the application looks for it");
@@ -79,6 +88,11 @@ class DockerfilesTest {
             for (String copy : s.args("COPY")) {
                 if (!copy.startsWith("--from=")) {
                     checkContextSource(copy.split("\\s+")[0], dockerfile);
+                }
+            }
+            for (String r : s.args("RUN")) {
+                for (Matcher b = BIND_SOURCE.matcher(r); b.find(); ) {
+                    checkContextSource(b.group(1), dockerfile);
                 }
             }
         }
