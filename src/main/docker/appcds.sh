@@ -1,9 +1,9 @@
 #!/bin/bash
 # Records the application class-data-sharing archive (a JDK dynamic AppCDS archive) over a whole cold start: boot,
 # the load of a generated tiny model, one generation. Starts read it with -XX:SharedArchiveFile, which cuts the JVM
-# and Quarkus boot by about a quarter (docs/deploy.md "Cold start"). Run at image build time by the image's own java
-# (an archive only works with the JVM and class path that wrote it, else the JVM ignores it); what the training run
-# leaves in /tmp is removed.
+# and Quarkus boot by a fifth to a quarter (docs/deploy.md "Cold start"). Run at image build time by the image's
+# own java (an archive only works with the JVM and class path that wrote it, else the JVM ignores it); what the
+# training run leaves in /tmp is removed.
 #   appcds.sh ARCHIVE [java options]
 set -euo pipefail
 archive=$1

@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * What the images must get right for the manifests to work, read from the Dockerfiles (no container engine needed;
  * tools/container/smoke.sh runs the cpu image for real): a numeric non-root user (kubelet can only verify
  * runAsNonRoot for a numeric one), ORT's natives extracted at build time into the folder the entry point names as
- * onnxruntime.native.path, an AppCDS archive recorded by the image's own JVM, config/ in the working directory, the application's port, writes only under /tmp (the
- * one writable mount), build-context sources that exist and that .dockerignore lets through, pinned base images.
+ * onnxruntime.native.path, an AppCDS archive recorded by the image's own JVM, config/ in the working directory, the
+ * application's port, writes only under /tmp (the one writable mount), build-context sources that exist and that
+ * .dockerignore lets through, pinned base images.
  */
 class DockerfilesTest {
     private static final Path DOCKER = Manifests.ROOT.resolve("src/main/docker");

@@ -66,7 +66,8 @@ class ManifestsTest {
             expected.add("k8s/" + t);
         }
         expected.addAll(List.of("knative/events", "k8s/model"));
-        assertEquals(expected, dirs.stream().map(d -> Manifests.ROOT.relativize(d).toString()).collect(Collectors.toSet()));
+        assertEquals(expected,
+                dirs.stream().map(d -> Manifests.ROOT.relativize(d).toString()).collect(Collectors.toSet()));
         Set<Path> used = new HashSet<>();
         for (Path dir : dirs) {
             List<Manifest> build = Manifests.build(dir);
@@ -173,8 +174,8 @@ class ManifestsTest {
 
         // Drain: a stopping pod must be allowed to finish the longest request the platform lets through.
         assertTrue(pod.getTerminationGracePeriodSeconds() >= revision.getTimeoutSeconds(),
-                "terminationGracePeriodSeconds " + pod.getTerminationGracePeriodSeconds()
-                        + " shorter than the longest request (knative timeoutSeconds " + revision.getTimeoutSeconds() + ")");
+                "terminationGracePeriodSeconds " + pod.getTerminationGracePeriodSeconds() + " shorter than the"
+                        + " longest request (knative timeoutSeconds " + revision.getTimeoutSeconds() + ")");
         assertEquals(0, deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal(),
                 "a rollout starts the new pod (and loads its model) before stopping an old one");
 
@@ -219,8 +220,8 @@ class ManifestsTest {
     }
 
     /** What both platforms must get right about the one container. */
-    private static void checkContainer(String target, Container c, List<Volume> volumes, Map<String, String> nodeSelector,
-            List<Toleration> tolerations, List<Manifest> build) {
+    private static void checkContainer(String target, Container c, List<Volume> volumes,
+            Map<String, String> nodeSelector, List<Toleration> tolerations, List<Manifest> build) {
         assertEquals(Targets.image(target), c.getImage());
         Path dockerfile = Manifests.ROOT.resolve("src/main/docker").resolve(Targets.DOCKERFILE.get(target));
         assertTrue(Files.isRegularFile(dockerfile), dockerfile + " builds " + c.getImage());
@@ -252,8 +253,8 @@ class ManifestsTest {
         Set<String> accelerators = limits.keySet().stream().filter(r -> r.contains("/")).collect(Collectors.toSet());
         if (resource == null) {
             assertEquals(Set.of(), accelerators, "a " + device + " profile asks for no accelerator");
-            assertTrue((nodeSelector == null || nodeSelector.isEmpty()) && (tolerations == null || tolerations.isEmpty()),
-                    "no node selection for cpu");
+            assertTrue(nodeSelector == null || nodeSelector.isEmpty(), "no node selection for cpu");
+            assertTrue(tolerations == null || tolerations.isEmpty(), "no tolerations for cpu");
         } else {
             assertEquals(Set.of(resource), accelerators);
             assertEquals("1", limits.get(resource).getAmount(), "one device per pod: containerConcurrency counts it");
@@ -268,7 +269,8 @@ class ManifestsTest {
         Map<String, VolumeMount> mounts = c.getVolumeMounts().stream()
                 .collect(Collectors.toMap(VolumeMount::getMountPath, m -> m));
         assertNotNull(byName.get(mounts.get("/tmp").getName()).getEmptyDir(), "/tmp must be a writable emptyDir");
-        assertEquals(byName.keySet(), c.getVolumeMounts().stream().map(VolumeMount::getName).collect(Collectors.toSet()),
+        assertEquals(byName.keySet(),
+                c.getVolumeMounts().stream().map(VolumeMount::getName).collect(Collectors.toSet()),
                 "every volume mounted, every mount declared");
 
         String modelPath = env.get("DIT_MODEL_PATH");
