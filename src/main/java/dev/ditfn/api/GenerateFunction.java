@@ -8,6 +8,7 @@ import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.RequestContext;
 import io.quarkus.funqy.Funq;
+import io.quarkus.funqy.knative.events.CloudEventMapping;
 import jakarta.inject.Inject;
 
 import java.util.Base64;
@@ -15,12 +16,18 @@ import java.util.List;
 
 /** The {@code generate} function: text to image with the loaded model. */
 public class GenerateFunction {
+    public static final String EVENT_TYPE = "dev.ditfn.generate";
+    public static final String RESPONSE_TYPE = "dev.ditfn.generate.output";
+    public static final String EVENT_SOURCE = "/dit-fn/generate";
+
     @Inject
     ModelState state;
     @Inject
     DitConfig config;
 
+    /** Plain HTTP {@code POST /generate}, or a CloudEvent {@value #EVENT_TYPE} answered by {@value #RESPONSE_TYPE}. */
     @Funq
+    @CloudEventMapping(trigger = EVENT_TYPE, responseType = RESPONSE_TYPE, responseSource = EVENT_SOURCE)
     public GenerateResponse generate(GenerateRequest request) {
         LoadedModel model = readyModel();
         GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
