@@ -1,6 +1,5 @@
 package dev.ditfn.api;
 
-import dev.ditfn.api.NotReadyException;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.app.LoadedModel;
 import dev.ditfn.app.ModelState;
@@ -46,6 +45,7 @@ public class GenerateFunction {
             case READY -> s.model();
             case LOADING -> throw new NotReadyException("the model is still loading (" + s.stage() + "); retry shortly");
             case FAILED -> throw new NotReadyException("the model failed to load: " + s.error());
+            case DRAINING -> throw new NotReadyException("this instance is shutting down; retry on another");
         };
     }
 }

@@ -6,7 +6,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class ModelState {
 
-    public enum Phase { LOADING, READY, FAILED }
+    /** DRAINING: shutting down; requests already running finish on the model, new ones are refused. */
+    public enum Phase { LOADING, READY, FAILED, DRAINING }
 
     /** {@code stage} says what is being loaded; {@code error} is set when loading failed. */
     public record Status(Phase phase, String stage, String error, LoadedModel model) {
@@ -18,15 +19,22 @@ public class ModelState {
         return status;
     }
 
-    void loading(String stage) {
+    synchronized void loading(String stage) {
         status = new Status(Phase.LOADING, stage, null, null);
     }
 
-    void ready(LoadedModel model) {
+    synchronized void ready(LoadedModel model) {
         status = new Status(Phase.READY, "loaded", null, model);
     }
 
-    void failed(String stage, Throwable error) {
+    /** From READY only: a model that is loading or failed has no requests to drain. */
+    synchronized void draining() {
+        if (status.phase() == Phase.READY) {
+            status = new Status(Phase.DRAINING, "shutting down", null, status.model());
+        }
+    }
+
+    synchronized void failed(String stage, Throwable error) {
         String message = error.getMessage() == null ? error.toString() : error.getMessage();
         status = new Status(Phase.FAILED, stage, message, null);
     }

@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +56,8 @@ public interface DitConfig {
     Generate generate();
 
     Cache cache();
+
+    Serving serving();
 
     /**
      * Step-cache defaults for every request (a request may override any of them under {@code "cache"}). Key names
@@ -228,5 +231,15 @@ public interface DitConfig {
         @WithDefault("${user.home}/.cache/dit-fn")
         @NotBlank
         String cacheDir();
+    }
+
+    interface Serving {
+        /**
+         * On SIGTERM, how long requests already running may take to finish before the process exits anyway
+         * (ISO-8601, e.g. PT10M). New requests get 503 and readiness is DOWN meanwhile.
+         */
+        @WithName("drain-timeout")
+        @WithDefault("PT10M")
+        Duration drainTimeout();
     }
 }

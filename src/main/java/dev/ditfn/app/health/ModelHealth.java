@@ -14,9 +14,12 @@ final class ModelHealth {
     private ModelHealth() {
     }
 
-    static HealthCheckResponse of(String name, ModelState.Status status, ResolvedDevice device) {
+    /** @param upWhileDraining whether a draining model still counts as UP (started: yes; ready: no) */
+    static HealthCheckResponse of(String name, ModelState.Status status, ResolvedDevice device,
+            boolean upWhileDraining) {
+        ModelState.Phase phase = status.phase();
         HealthCheckResponseBuilder b = HealthCheckResponse.named(name)
-                .status(status.phase() == ModelState.Phase.READY)
+                .status(phase == ModelState.Phase.READY || upWhileDraining && phase == ModelState.Phase.DRAINING)
                 .withData("state", status.phase().name().toLowerCase())
                 .withData("device", device.active().name());
         device.fallbackReason().ifPresent(r -> b.withData("device_requested", device.requested().name())
@@ -24,6 +27,7 @@ final class ModelHealth {
         switch (status.phase()) {
             case LOADING -> b.withData("loading", status.stage());
             case FAILED -> b.withData("failed_while", status.stage()).withData("error", status.error());
+            case DRAINING -> b.withData("draining", "shutting down: running requests finish, new ones get 503");
             case READY -> {
                 LoadedModel m = status.model();
                 b.withData("model", m.id()).withData("model_dir", m.dir().toString())

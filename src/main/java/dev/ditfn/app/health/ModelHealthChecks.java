@@ -10,7 +10,8 @@ import org.eclipse.microprofile.health.Startup;
 
 /**
  * The model's startup and readiness checks. Both are DOWN until the model has loaded: startup so orchestrators
- * wait for long loads instead of restarting, readiness so no traffic arrives before requests can be served.
+ * wait for long loads instead of restarting, readiness so no traffic arrives before requests can be served. While
+ * draining (SIGTERM), readiness is DOWN and startup stays UP.
  */
 @ApplicationScoped
 public class ModelHealthChecks {
@@ -19,13 +20,13 @@ public class ModelHealthChecks {
     @Startup
     @ApplicationScoped
     HealthCheck started(ModelState state, OrtRuntime runtime) {
-        return () -> ModelHealth.of("model-started", state.status(), runtime.device());
+        return () -> ModelHealth.of("model-started", state.status(), runtime.device(), true);
     }
 
     @Produces
     @Readiness
     @ApplicationScoped
     HealthCheck ready(ModelState state, OrtRuntime runtime) {
-        return () -> ModelHealth.of("model-ready", state.status(), runtime.device());
+        return () -> ModelHealth.of("model-ready", state.status(), runtime.device(), false);
     }
 }
