@@ -6,11 +6,20 @@ import java.util.Map;
 
 /**
  * One validated text-to-image request: {@code images} images of {@code width × height}, the i-th from seed
- * {@code seed + i}. {@code negativePrompt} is null when none was given (then true CFG is off).
+ * {@code seed + i}. {@code negativePrompt} is null when none was given (then true CFG is off). {@code jpegQuality}
+ * (0-100) applies to JPEG output only.
  */
 public record GenerationParams(String prompt, String negativePrompt, int width, int height, int steps,
         float trueCfgScale, long seed, int images, ImageCodec.Format format, CacheSettings cache,
-        Map<String, Object> cacheConfig, boolean trace) {
+        Map<String, Object> cacheConfig, boolean trace, int jpegQuality) {
+
+    /** With the default JPEG quality. */
+    public GenerationParams(String prompt, String negativePrompt, int width, int height, int steps,
+            float trueCfgScale, long seed, int images, ImageCodec.Format format, CacheSettings cache,
+            Map<String, Object> cacheConfig, boolean trace) {
+        this(prompt, negativePrompt, width, height, steps, trueCfgScale, seed, images, format, cache, cacheConfig,
+                trace, ImageCodec.DEFAULT_JPEG_QUALITY);
+    }
 
     /** Parameters without a step cache (the {@code none} backend), e.g. for a warm-up. */
     public static GenerationParams uncached(String prompt, String negativePrompt, int width, int height, int steps,
@@ -22,7 +31,13 @@ public record GenerationParams(String prompt, String negativePrompt, int width, 
     /** These parameters under other cache settings (warm-ups run each cache path once). */
     public GenerationParams withCache(CacheSettings settings) {
         return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed, images, format,
-                settings, Map.of("backend", settings.backend()), trace);
+                settings, Map.of("backend", settings.backend()), trace, jpegQuality);
+    }
+
+    /** These parameters with another JPEG quality (OpenAI's {@code output_compression}). */
+    public GenerationParams withJpegQuality(int quality) {
+        return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed, images, format,
+                cache, cacheConfig, trace, quality);
     }
 
     public boolean cfg() {
@@ -32,7 +47,7 @@ public record GenerationParams(String prompt, String negativePrompt, int width, 
     /** What reproduces image {@code index} alone: these parameters with its own seed and one image. */
     public GenerationParams single(int index) {
         return new GenerationParams(prompt, negativePrompt, width, height, steps, trueCfgScale, seed + index, 1, format,
-                cache, cacheConfig, trace);
+                cache, cacheConfig, trace, jpegQuality);
     }
 
     /** The effective parameters, as reported in responses and written into each image's metadata. */

@@ -34,7 +34,8 @@ public final class ImageCodec {
     }
 
     public static final String PARAMETERS_KEY = "parameters";
-    private static final float JPEG_QUALITY = 0.95f;
+    /** JPEG quality (0-100) unless a request asks for another. */
+    public static final int DEFAULT_JPEG_QUALITY = 95;
 
     private ImageCodec() {
     }
@@ -53,7 +54,8 @@ public final class ImageCodec {
         return img;
     }
 
-    public static byte[] encode(BufferedImage image, Format format, String parameters) {
+    /** @param jpegQuality 0 (smallest) to 100 (best), used for JPEG only */
+    public static byte[] encode(BufferedImage image, Format format, int jpegQuality, String parameters) {
         ImageWriter writer = writer(format);
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
@@ -61,7 +63,7 @@ public final class ImageCodec {
             ImageWriteParam param = writer.getDefaultWriteParam();
             if (format == Format.jpeg) {
                 param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-                param.setCompressionQuality(JPEG_QUALITY);
+                param.setCompressionQuality(jpegQuality / 100f);
             }
             IIOMetadata metadata = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
             addParameters(metadata, format, parameters);

@@ -24,7 +24,8 @@ class ImageCodecTest {
 
     @Test
     void pngIsLosslessAndCarriesTheParameters() throws IOException {
-        byte[] png = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.png, "{\"seed\":7}");
+        byte[] png = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.png,
+                ImageCodec.DEFAULT_JPEG_QUALITY, "{\"seed\":7}");
         BufferedImage back = ImageIO.read(new ByteArrayInputStream(png));
         assertEquals(2, back.getWidth());
         assertEquals(0xff0000, back.getRGB(0, 0) & 0xffffff);
@@ -34,7 +35,8 @@ class ImageCodecTest {
 
     @Test
     void jpegDecodesAndCarriesTheParametersAsComment() throws IOException {
-        byte[] jpeg = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.jpeg, "steps=3");
+        byte[] jpeg = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.jpeg,
+                ImageCodec.DEFAULT_JPEG_QUALITY, "steps=3");
         assertEquals((byte) 0xFF, jpeg[0]);
         assertEquals((byte) 0xD8, jpeg[1]);
         assertEquals(2, ImageIO.read(new ByteArrayInputStream(jpeg)).getHeight());
@@ -45,7 +47,8 @@ class ImageCodecTest {
 
     @Test
     void pngParametersKeepNonLatinTextExactly() throws IOException {
-        byte[] png = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.png, NON_LATIN);
+        byte[] png = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.png,
+                ImageCodec.DEFAULT_JPEG_QUALITY, NON_LATIN);
         IIOMetadataNode root = nativeTree(png, "png");
         List<String> texts = new ArrayList<>();
         NodeList entries = root.getElementsByTagName("iTXtEntry");
@@ -62,7 +65,8 @@ class ImageCodecTest {
     /** COM segments declare no charset: the parameters are written as UTF-8 bytes, whatever the platform charset. */
     @Test
     void jpegCommentKeepsNonLatinTextAsUtf8() throws IOException {
-        byte[] jpeg = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.jpeg, NON_LATIN);
+        byte[] jpeg = ImageCodec.encode(ImageCodec.fromRgb(RGB, 2, 2), ImageCodec.Format.jpeg,
+                ImageCodec.DEFAULT_JPEG_QUALITY, NON_LATIN);
         NodeList com = nativeTree(jpeg, "jpeg").getElementsByTagName("com");
         assertEquals(1, com.getLength());
         byte[] raw = (byte[]) ((IIOMetadataNode) com.item(0)).getUserObject();

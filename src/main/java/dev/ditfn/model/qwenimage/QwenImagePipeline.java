@@ -219,9 +219,9 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             // Cache state is per image and branch, fresh each time: nothing survives into another image or request.
             var cache = new StepCacheDriver(transformer, p.cache(), p.steps(), observer);
             stats.add(cache.stats());
-            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context));
             // Each image's metadata reproduces it alone: its own seed, n = 1.
             String parameters = parametersJson(p.single(i));
+            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
             byte[] encoded = time.run("decode", () -> decode(latents, p, parameters));
             images.add(new GenerationResult.Image(encoded, seed));
         }
@@ -261,7 +261,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     }
 
     private float[] denoise(GenerationParams p, long seed, PromptEmbeds cond, PromptEmbeds uncond,
-            StepCacheDriver cache, RequestContext context) {
+            StepCacheDriver cache, RequestContext context, String parameters) {
         Latents layout = new Latents(vaeConfig.zDim(), p.height() / vaeConfig.scaleFactor(),
                 p.width() / vaeConfig.scaleFactor());
         int h2 = layout.height() / 2;
@@ -281,7 +281,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                     QwenImageConditioning branchInputs = branch == Branch.cond ? c : u;
                     return cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
                 }
-            }, context);
+            }, context, x0 -> decode(layout.unpack(x0), p, parameters));
             return layout.unpack(x);
         } catch (OrtException e) {
             throw new IllegalStateException("transformer failed: " + e.getMessage(), e);
@@ -302,7 +302,8 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                 OrtSession.Result r = vae.run(Map.of("z", zt))) {
             float[] image = Tensors.floats(r.get(0));
             byte[] rgb = VaePixels.toRgb(image, new long[] {1, 3, p.height(), p.width()});
-            return ImageCodec.encode(ImageCodec.fromRgb(rgb, p.width(), p.height()), p.format(), parameters);
+            return ImageCodec.encode(ImageCodec.fromRgb(rgb, p.width(), p.height()), p.format(), p.jpegQuality(),
+                    parameters);
         } catch (OrtException e) {
             throw new IllegalStateException("VAE decoder failed: " + e.getMessage(), e);
         }
