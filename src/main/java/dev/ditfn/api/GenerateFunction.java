@@ -28,7 +28,7 @@ public class GenerateFunction {
     @Funq
     @CloudEventMapping(trigger = EVENT_TYPE, responseType = RESPONSE_TYPE, responseSource = EVENT_SOURCE)
     public GenerateResponse generate(GenerateRequest request) {
-        LoadedModel model = readyModel();
+        LoadedModel model = readyModel(state);
         GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
                 model.pipeline().cacheTarget()).validate(request);
         GenerationResult result = model.pipeline().generate(p, RequestContext.unbounded());
@@ -39,7 +39,8 @@ public class GenerateFunction {
                 p.width() + "x" + p.height(), p.asMap(), result.timingsMs(), result.cache());
     }
 
-    private LoadedModel readyModel() {
+    /** The model to serve a request with, or 503 while it loads, after it failed, or while draining. */
+    public static LoadedModel readyModel(ModelState state) {
         ModelState.Status s = state.status();
         return switch (s.phase()) {
             case READY -> s.model();

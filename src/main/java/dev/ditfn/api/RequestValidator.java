@@ -13,8 +13,11 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Checks a {@link GenerateRequest} against the configured limits and fills in defaults. */
-final class RequestValidator {
+/**
+ * Checks a {@link GenerateRequest} against the configured limits and fills in defaults. Public because every front
+ * door (Funqy {@code generate}, the OpenAI-compatible endpoints) maps its request onto this one validation.
+ */
+public final class RequestValidator {
     private static final Pattern SIZE = Pattern.compile("(\\d{1,5})x(\\d{1,5})");
 
     private final DitConfig.Generate limits;
@@ -26,14 +29,14 @@ final class RequestValidator {
      * @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor)
      * @param cacheTarget  what cache settings are checked against (the transformer's segments, family defaults)
      */
-    RequestValidator(DitConfig config, int sizeMultiple, CacheTarget cacheTarget) {
+    public RequestValidator(DitConfig config, int sizeMultiple, CacheTarget cacheTarget) {
         this.limits = config.generate();
         this.cacheDefaults = config.cache();
         this.sizeMultiple = sizeMultiple;
         this.cacheTarget = cacheTarget;
     }
 
-    GenerationParams validate(GenerateRequest r) {
+    public GenerationParams validate(GenerateRequest r) {
         if (r == null) {
             throw new InvalidRequestException(null, "the request body must be a JSON object with at least a prompt");
         }

@@ -19,6 +19,7 @@ import static dev.ditfn.app.health.HealthPolling.awaitHealth;
 import static dev.ditfn.app.health.HealthPolling.stateIs;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,6 +90,10 @@ class LoadingHealthTest {
         given().get("/q/health/live").then().statusCode(200);
         given().contentType(ContentType.JSON).body("{\"prompt\":\"too early\"}").post("/generate").then()
                 .statusCode(503).body("error.message", containsString("still loading"));
+        given().contentType(ContentType.JSON).body("{\"prompt\":\"too early\"}").post("/v1/images/generations").then()
+                .statusCode(503).body("error.type", equalTo("service_unavailable"))
+                .body("error.message", containsString("still loading"));
+        given().get("/v1/models").then().statusCode(503).body("error.message", containsString("still loading"));
 
         // Unblock the loader: it is waiting to read the pipe.
         Files.write(BlockedModel.INDEX, Files.readAllBytes(BlockedModel.SAVED_INDEX));

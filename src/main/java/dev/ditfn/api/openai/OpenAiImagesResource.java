@@ -1,0 +1,163 @@
+package dev.ditfn.api.openai;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ditfn.api.ApiException;
+import dev.ditfn.api.GenerateFunction;
+import dev.ditfn.api.GenerateResponse;
+import dev.ditfn.api.RequestValidator;
+import dev.ditfn.app.LoadedModel;
+import dev.ditfn.app.ModelState;
+import dev.ditfn.cache.CacheSettings;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.RequestContext;
+import io.smallrye.config.SmallRyeConfig;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * OpenAI-compatible front door: {@code POST /v1/images/generations} and {@code GET /v1/models}. A request is mapped
+ * onto {@code generate}'s request and validated and run exactly as {@code POST /generate} is; errors come in
+ * OpenAI's shape {@code {"error": {"message", "type", "param", "code"}}}.
+ */
+@Path("/v1")
+public class OpenAiImagesResource {
+    private static final Logger LOG = Logger.getLogger(OpenAiImagesResource.class);
+    static final String OWNER = "dit-fn";
+
+    @Inject
+    ModelState state;
+    @Inject
+    DitConfig config;
+    @Inject
+    ObjectMapper json;
+
+    /** OpenAI's images response plus our {@code timings_ms} and {@code cache}; {@code data[i].seed} is ours too. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ImagesResponse(long created, List<GenerateResponse.Image> data,
+            @JsonProperty("output_format") String outputFormat, String size, String quality, String background,
+            @JsonProperty("timings_ms") Map<String, Double> timingsMs, Map<String, Object> cache) {
+    }
+
+    // The body is read as text, not bound: OpenAI selects streaming with a body field, so one method answers JSON or
+    // an event stream, and malformed JSON or unknown fields must get OpenAI-shaped errors, not the framework's.
+    @POST
+    @Path("/images/generations")
+    public Response generations(String body) {
+        LoadedModel model = GenerateFunction.readyModel(state);
+        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id(),
+                config.generate().maxImages());
+        GenerationParams validated = new RequestValidator(config, model.pipeline().sizeMultiple(),
+                model.pipeline().cacheTarget()).validate(m.request());
+        GenerationParams p = m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality());
+        if (!m.stream()) {
+            GenerationResult result = model.pipeline().generate(p, RequestContext.unbounded());
+            return Response.ok(response(p, m, result), MediaType.APPLICATION_JSON).build();
+        }
+        StreamingOutput events = out -> new ImageEventStream(out, json, p, m).run(model.pipeline());
+        return Response.ok(events, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();
+    }
+
+    private static ImagesResponse response(GenerationParams p, OpenAiMapping.Mapped m, GenerationResult result) {
+        List<GenerateResponse.Image> images = result.images().stream()
+                .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
+                .toList();
+        return new ImagesResponse(System.currentTimeMillis() / 1000, images, p.format().name(),
+                p.width() + "x" + p.height(), m.quality(), "opaque", result.timingsMs(), result.cache());
+    }
+
+    @GET
+    @Path("/models")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> models() {
+        return Map.of("object", "list", "data", List.of(model(GenerateFunction.readyModel(state))));
+    }
+
+    @GET
+    @Path("/models/{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> model(@PathParam("id") String id) {
+        LoadedModel model = GenerateFunction.readyModel(state);
+        if (!model.id().equals(id)) {
+            throw new OpenAiException(404, "model", "model_not_found", "this server serves '" + model.id()
+                    + "', not '" + id + "'");
+        }
+        return model(model);
+    }
+
+    /** OpenAI's model object plus {@code dit}: profile, device and default step cache (never a file path). */
+    private Map<String, Object> model(LoadedModel model) {
+        Map<String, Object> dit = new LinkedHashMap<>();
+        dit.put("pipeline", model.pipelineClass());
+        dit.put("profiles", ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getProfiles());
+        dit.put("device", model.device().active().name());
+        model.device().fallbackReason().ifPresent(r -> dit.put("device_requested", model.device().requested().name()));
+        Map<String, Object> cache = new LinkedHashMap<>(CacheSettings.defaults(config.cache()));
+        cache.values().removeIf(Objects::isNull);
+        dit.put("cache", cache);
+        dit.put("max_images", config.generate().maxImages());
+        dit.put("default_size", config.generate().defaultSize() + "x" + config.generate().defaultSize());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", model.id());
+        m.put("object", "model");
+        m.put("created", created(model));
+        m.put("owned_by", OWNER);
+        m.put("dit", dit);
+        return m;
+    }
+
+    /** When the snapshot was written: its model_index.json's modification time. */
+    private static long created(LoadedModel model) {
+        try {
+            return Files.getLastModifiedTime(model.dir().resolve("model_index.json")).toMillis() / 1000;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @ServerExceptionMapper
+    RestResponse<Map<String, Object>> apiError(ApiException e) {
+        String code = e instanceof OpenAiException o ? o.code() : null;
+        return RestResponse.status(Response.Status.fromStatusCode(e.status()), error(e.getMessage(), e.type(),
+                e.field(), code));
+    }
+
+    @ServerExceptionMapper
+    RestResponse<Map<String, Object>> failure(RuntimeException e) {
+        LOG.error("request failed", e);
+        return RestResponse.status(Response.Status.INTERNAL_SERVER_ERROR, error("internal error: "
+                + e.getClass().getSimpleName() + " (see the server log)", "server_error", null, null));
+    }
+
+    static Map<String, Object> error(String message, String type, String param, String code) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("message", message);
+        error.put("type", type);
+        error.put("param", param);
+        error.put("code", code);
+        return Map.of("error", error);
+    }
+}
