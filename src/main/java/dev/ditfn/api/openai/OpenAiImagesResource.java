@@ -68,8 +68,7 @@ public class OpenAiImagesResource {
     @Path("/images/generations")
     public Response generations(String body) {
         LoadedModel model = GenerateFunction.readyModel(state);
-        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id(),
-                config.generate().maxImages());
+        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id());
         GenerationParams validated = new RequestValidator(config, model.pipeline().sizeMultiple(),
                 model.pipeline().cacheTarget()).validate(m.request());
         GenerationParams p = m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality());

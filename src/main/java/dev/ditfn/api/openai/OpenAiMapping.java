@@ -80,7 +80,7 @@ final class OpenAiMapping {
     }
 
     /** Checks what only OpenAI's API has; {@code servedModel} is the only {@code model} accepted. */
-    static Mapped map(ImageGenerationRequest r, String servedModel, int maxImages) {
+    static Mapped map(ImageGenerationRequest r, String servedModel) {
         if (r.model() != null && !r.model().equals(servedModel)) {
             throw new OpenAiException(404, "model", "model_not_found", "this server serves '" + servedModel
                     + "', not '" + r.model() + "' (or leave model out)");
