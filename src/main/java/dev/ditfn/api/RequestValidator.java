@@ -1,6 +1,5 @@
 package dev.ditfn.api;
 
-import dev.ditfn.api.InvalidRequestException;
 import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.config.DitConfig;
@@ -68,6 +67,10 @@ final class RequestValidator {
         long seed = r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(1L << 53);
         if (seed < 0) {
             throw new InvalidRequestException("seed", "must be non-negative, was " + seed);
+        }
+        if (seed > Long.MAX_VALUE - (n - 1)) {
+            throw new InvalidRequestException("seed", "image i uses seed + i, so seed + n - 1 must stay within "
+                    + Long.MAX_VALUE + "; was seed " + seed + " with n " + n);
         }
         Map<String, Object> overrides = r.cache() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(r.cache());
         Object trace = overrides.remove("trace");
