@@ -66,6 +66,12 @@ class StrictRequestTest {
     }
 
     @Test
+    void emptyBodyIs400() {
+        post("").then().statusCode(400).contentType(ContentType.JSON).body("error.code", equalTo("invalid_json"))
+                .body("error.message", containsString("empty"));
+    }
+
+    @Test
     void seedWhoseLastImageOverflowsIsRefused() {
         post("{\"prompt\":\"x\",\"size\":\"16x16\",\"num_inference_steps\":1,\"n\":2,\"seed\":9223372036854775807}")
                 .then().statusCode(400).body("error.param", equalTo("seed"))
@@ -165,5 +171,12 @@ class StrictRequestTest {
                 .body("error.param", equalTo("n"));
         given().contentType("application/cloudevents+json").body("{\"specversion\":").post("/").then()
                 .statusCode(400).body("error.code", equalTo("invalid_json"));
+        given().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\",\"id\":\"bad-5\"}").post("/")
+                .then().statusCode(400).body("error.param", equalTo("type"));
+        for (String path : List.of("/", "/generate")) {
+            given().header("ce-specversion", "1.0").header("ce-id", "bad-6").header("ce-type", GenerateFunction.EVENT_TYPE)
+                    .header("ce-source", "/tests").contentType(ContentType.JSON).body("").post(path).then()
+                    .statusCode(400).body("error.code", equalTo("invalid_json"));
+        }
     }
 }
