@@ -75,14 +75,15 @@ final class RequestValidator {
         Map<String, Object> overrides = r.cache() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(r.cache());
         Object trace = overrides.remove("trace");
         if (trace != null && !(trace instanceof Boolean)) {
-            throw new InvalidRequestException("cache.trace", "must be true or false, was " + trace);
+            throw new InvalidRequestException("cache.trace", "invalid_type", "must be true or false, was " + trace);
         }
         Map<String, Object> base = CacheSettings.defaults(cacheDefaults);
         CacheSettings cache;
         try {
             cache = CacheSettings.resolve(base, overrides, cacheTarget, steps);
         } catch (CacheSettings.InvalidSettingException e) {
-            throw new InvalidRequestException("cache." + e.key(), e.getMessage());
+            throw new InvalidRequestException("cache." + e.key(),
+                    base.containsKey(e.key()) ? "invalid_value" : "unknown_parameter", e.getMessage());
         }
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(overrides);

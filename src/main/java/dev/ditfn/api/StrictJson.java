@@ -70,7 +70,7 @@ public class StrictJson implements ObjectMapperCustomizer {
         JsonProcessingException cause = e.getCause() instanceof JsonProcessingException c ? c : e;
         if (e instanceof UnrecognizedPropertyException u) {
             return new InvalidRequestException(field, "unknown_parameter", "unknown field; the fields are "
-                    + u.getKnownPropertyIds());
+                    + u.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList());
         }
         if (cause instanceof InputCoercionException) {
             return new InvalidRequestException(field, "invalid_type", firstLine(cause.getOriginalMessage()));

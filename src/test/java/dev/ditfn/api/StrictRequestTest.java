@@ -55,6 +55,8 @@ class StrictRequestTest {
         "{\"prompt\":\"x\",\"cache\":[]}|invalid_type|cache",
         "{\"prompt\":\"x\",\"num_inference_step\":1}|unknown_parameter|num_inference_step",
         "{\"prompt\":\"x\",\"guidance\":1}|unknown_parameter|guidance",
+        "{\"prompt\":\"x\",\"cache\":{\"bogus\":1}}|unknown_parameter|cache.bogus",
+        "{\"prompt\":\"x\",\"cache\":{\"trace\":\"yes\"}}|invalid_type|cache.trace",
     })
     void malformedOrMistypedBodyIsA400NamingTheField(String body, String code, String param) {
         Response r = post(body);
