@@ -160,6 +160,10 @@ class StrictRequestTest {
                 .contentType(ContentType.JSON)
                 .body("error.code", equalTo("unknown_parameter"))
                 .body("error.param", equalTo("num_inference_step"));
+        given().header("ce-specversion", "1.0").header("ce-id", "bad-7").header("ce-type", GenerateFunction.EVENT_TYPE)
+                .header("ce-source", "/tests").contentType(ContentType.JSON)
+                .body("{\"prompt\":\"x\",\"width\":99999999999}").post("/").then().statusCode(400)
+                .body("error.code", equalTo("invalid_type")).body("error.param", equalTo("width"));
         // Funqy reads event data case-insensitively; a differently cased name is still an unknown field.
         given().header("ce-specversion", "1.0").header("ce-id", "bad-4").header("ce-type", GenerateFunction.EVENT_TYPE)
                 .header("ce-source", "/tests").contentType(ContentType.JSON)
