@@ -52,7 +52,7 @@ public class ErrorMapping {
         if (failure == null) {
             // The body handler refuses an oversized body with a bare status.
             return ctx.statusCode() == 413 ? new RequestRefusedException(413, "request_too_large",
-                    "the body is larger than the limit of " + maxBodySize + " bytes") : null;
+                    "the body is larger than the " + maxBodySize + " limit") : null;
         }
         ApiException api = find(failure, ApiException.class);
         if (api != null) {

@@ -105,7 +105,8 @@ class StrictRequestTest {
         String prompt = "x".repeat(9 * 1024 * 1024);
         post("{\"prompt\":\"" + prompt + "\"}").then().statusCode(413).contentType(ContentType.JSON)
                 .body("error.type", equalTo("invalid_request_error"))
-                .body("error.code", equalTo("request_too_large"));
+                .body("error.code", equalTo("request_too_large"))
+                .body("error.message", containsString("8M"));
     }
 
     @Test
