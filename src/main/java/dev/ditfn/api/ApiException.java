@@ -11,8 +11,16 @@ public abstract class ApiException extends RuntimeException {
     /** The OpenAI-style error type. */
     public abstract String type();
 
+    /** A stable, machine-readable reason ({@code invalid_type}, {@code unknown_parameter}, ...). */
+    public abstract String code();
+
     /** The request field at fault, or null. */
     public String field() {
+        return null;
+    }
+
+    /** Seconds after which a retry may succeed (the {@code Retry-After} header), or null. */
+    public Integer retryAfterSeconds() {
         return null;
     }
 }

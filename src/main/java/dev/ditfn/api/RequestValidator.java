@@ -1,6 +1,5 @@
 package dev.ditfn.api;
 
-import dev.ditfn.api.InvalidRequestException;
 import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.config.DitConfig;
@@ -72,17 +71,22 @@ public final class RequestValidator {
         if (seed < 0) {
             throw new InvalidRequestException("seed", "must be non-negative, was " + seed);
         }
+        if (seed > Long.MAX_VALUE - (n - 1)) {
+            throw new InvalidRequestException("seed", "image i uses seed + i, so seed + n - 1 must stay within "
+                    + Long.MAX_VALUE + "; was seed " + seed + " with n " + n);
+        }
         Map<String, Object> overrides = r.cache() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(r.cache());
         Object trace = overrides.remove("trace");
         if (trace != null && !(trace instanceof Boolean)) {
-            throw new InvalidRequestException("cache.trace", "must be true or false, was " + trace);
+            throw new InvalidRequestException("cache.trace", "invalid_type", "must be true or false, was " + trace);
         }
         Map<String, Object> base = CacheSettings.defaults(cacheDefaults);
         CacheSettings cache;
         try {
             cache = CacheSettings.resolve(base, overrides, cacheTarget, steps);
         } catch (CacheSettings.InvalidSettingException e) {
-            throw new InvalidRequestException("cache." + e.key(), e.getMessage());
+            throw new InvalidRequestException("cache." + e.key(),
+                    base.containsKey(e.key()) ? "invalid_value" : "unknown_parameter", e.getMessage());
         }
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(overrides);

@@ -68,7 +68,7 @@ public class ModelLoader {
             state.loading(stage[0]);
             Path dir = config.model().path().map(Path::of)
                     .orElseGet(() -> EmbeddedModel.ensure(Path.of(config.model().cacheDir())));
-            stage[0] = "opening snapshot " + dir;
+            stage[0] = "opening snapshot " + dir.getFileName();
             state.loading(stage[0]);
             DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
             PipelineFactory family = ModelFamilies.forPipeline(snapshot.pipelineClass(),
@@ -97,8 +97,25 @@ public class ModelLoader {
                     model.loadTime().toMillis(), model.tensors(), model.weightBytes() / 1e6, model.device().active());
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "model loading failed while %s", stage[0]);
-            state.failed(stage[0], e);
+            state.failed(stage[0], withoutModelsFolder(e));
         }
+    }
+
+    /**
+     * The error as probes and 503s show it: paths relative to the folder holding the model (so they start with the
+     * model directory's name), not the server's absolute paths. The log keeps the full paths.
+     */
+    private String withoutModelsFolder(Throwable e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        Path model = config.model().path().map(Path::of)
+                .orElseGet(() -> Path.of(config.model().cacheDir(), "model"));
+        // Messages name files as the loader resolved them: absolute, or relative to the working directory.
+        for (Path folder : new Path[] {model.toAbsolutePath().getParent(), model.getParent()}) {
+            if (folder != null) {
+                message = message.replace(folder + java.io.File.separator, "");
+            }
+        }
+        return message;
     }
 
     /**

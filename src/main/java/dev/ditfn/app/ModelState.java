@@ -34,8 +34,7 @@ public class ModelState {
         }
     }
 
-    synchronized void failed(String stage, Throwable error) {
-        String message = error.getMessage() == null ? error.toString() : error.getMessage();
-        status = new Status(Phase.FAILED, stage, message, null);
+    synchronized void failed(String stage, String error) {
+        status = new Status(Phase.FAILED, stage, error, null);
     }
 }

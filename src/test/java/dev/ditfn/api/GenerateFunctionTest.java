@@ -152,9 +152,9 @@ class GenerateFunctionTest {
 
     @Test
     void malformedJsonIs400() {
-        // Funqy answers unparsable bodies and wrongly typed fields itself, with an empty 400.
-        given().contentType(ContentType.JSON).body("{\"prompt\": ").post("/generate").then().statusCode(400);
+        given().contentType(ContentType.JSON).body("{\"prompt\": ").post("/generate").then().statusCode(400)
+                .body("error.code", equalTo("invalid_json"));
         given().contentType(ContentType.JSON).body("{\"prompt\":\"x\",\"width\":\"wide\"}").post("/generate").then()
-                .statusCode(400);
+                .statusCode(400).body("error.code", equalTo("invalid_type")).body("error.param", equalTo("width"));
     }
 }

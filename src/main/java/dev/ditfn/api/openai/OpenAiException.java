@@ -2,15 +2,13 @@ package dev.ditfn.api.openai;
 
 import dev.ditfn.api.InvalidRequestException;
 
-/** A 400 (or another client status) with OpenAI's machine-readable {@code code}, e.g. {@code unknown_parameter}. */
+/** A client error of this front door with its own status (400, or 404 for an unknown model) and {@code code}. */
 final class OpenAiException extends InvalidRequestException {
     private final int status;
-    private final String code;
 
     OpenAiException(int status, String param, String code, String message) {
-        super(param, message);
+        super(param, code, message);
         this.status = status;
-        this.code = code;
     }
 
     static OpenAiException invalid(String param, String code, String message) {
@@ -20,9 +18,5 @@ final class OpenAiException extends InvalidRequestException {
     @Override
     public int status() {
         return status;
-    }
-
-    String code() {
-        return code;
     }
 }

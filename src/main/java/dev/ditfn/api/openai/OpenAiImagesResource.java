@@ -139,9 +139,8 @@ public class OpenAiImagesResource {
 
     @ServerExceptionMapper
     RestResponse<Map<String, Object>> apiError(ApiException e) {
-        String code = e instanceof OpenAiException o ? o.code() : null;
         return RestResponse.status(Response.Status.fromStatusCode(e.status()), error(e.getMessage(), e.type(),
-                e.field(), code));
+                e.field(), e.code()));
     }
 
     @ServerExceptionMapper

@@ -30,7 +30,7 @@ final class ModelHealth {
             case DRAINING -> b.withData("draining", "shutting down: running requests finish, new ones get 503");
             case READY -> {
                 LoadedModel m = status.model();
-                b.withData("model", m.id()).withData("model_dir", m.dir().toString())
+                b.withData("model", m.id()).withData("model_dir", m.dir().getFileName().toString())
                         .withData("pipeline", m.pipelineClass()).withData("tensors", m.tensors())
                         .withData("weight_bytes", m.weightBytes()).withData("load_ms", m.loadTime().toMillis())
                         .withData("sessions", m.pipeline().sessionCount())

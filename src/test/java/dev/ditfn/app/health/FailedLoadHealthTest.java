@@ -5,6 +5,7 @@ import dev.ditfn.onnx.DType;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +21,8 @@ import static dev.ditfn.app.health.HealthPolling.stateIs;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,13 +53,18 @@ class FailedLoadHealthTest {
         assertEquals("DOWN", ready.getString("status"), ready.prettify());
         assertEquals("failed", ready.getString("checks[0].data.state"));
         String error = ready.getString("checks[0].data.error");
-        assertTrue(error.contains(TruncatedModel.WEIGHTS.toAbsolutePath().toString()), error);
+        assertTrue(error.contains("truncated/transformer/diffusion_pytorch_model.safetensors"), error);
+        assertTrue(!error.contains(TruncatedModel.DIR.toAbsolutePath().toString()), "no absolute path: " + error);
         assertTrue(error.contains("truncated") && error.contains("tensor '"), error);
         assertTrue(Files.exists(TruncatedModel.WEIGHTS), "the model files are left untouched");
 
         given().get("/q/health/ready").then().statusCode(503);
         given().get("/q/health/started").then().statusCode(503).body("checks[0].data.state", equalTo("failed"))
                 .body("checks[0].data.error", containsString("truncated"));
+        given().contentType(ContentType.JSON).body("{\"prompt\":\"x\"}").post("/generate").then().statusCode(503)
+                .header("Retry-After", notNullValue())
+                .body("error.message", containsString("truncated/transformer/diffusion_pytorch_model.safetensors"))
+                .body("error.message", not(containsString(TruncatedModel.DIR.toAbsolutePath().toString())));
         given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
     }
 }

@@ -20,6 +20,7 @@ import static dev.ditfn.app.health.HealthPolling.stateIs;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,10 +87,12 @@ class LoadingHealthTest {
         assertEquals("DOWN", loading.getString("status"));
         assertTrue(stateIs(loading, "loading"), loading.prettify());
         assertFallbackReported(loading);
+        assertEquals("opening snapshot blocked", loading.getString("checks[0].data.loading"), "no absolute path");
         given().get("/q/health/ready").then().statusCode(503);
         given().get("/q/health/live").then().statusCode(200);
         given().contentType(ContentType.JSON).body("{\"prompt\":\"too early\"}").post("/generate").then()
-                .statusCode(503).body("error.message", containsString("still loading"));
+                .statusCode(503).header("Retry-After", "5").body("error.message", containsString("still loading"))
+                .body("error.message", not(containsString(BlockedModel.DIR.toString())));
         given().contentType(ContentType.JSON).body("{\"prompt\":\"too early\"}").post("/v1/images/generations").then()
                 .statusCode(503).body("error.type", equalTo("service_unavailable"))
                 .body("error.message", containsString("still loading"));

@@ -22,6 +22,8 @@ class ReadyHealthTest {
         assertEquals("UP", ready.getString("status"), ready.prettify());
         assertEquals("ready", ready.getString("checks[0].data.state"));
         assertEquals("qwen-image-tiny-v3", ready.getString("checks[0].data.model"));
+        assertEquals("qwen-image-tiny-v3", ready.getString("checks[0].data.model_dir"),
+                "the directory's name only: probes are not the place to show the server's file system");
         assertEquals("QwenImagePipeline", ready.getString("checks[0].data.pipeline"));
         assertEquals("cpu", ready.getString("checks[0].data.device"));
         assertTrue(ready.getInt("checks[0].data.tensors") > 100, ready.prettify());
