@@ -248,6 +248,9 @@ class ManifestsTest {
         int cores = Integer.parseInt(limits.get("cpu").getAmount());
         assertEquals(Optional.of(String.valueOf(cores)), Targets.effective("dit.threads.intra-op", target, env),
                 "dit.threads.intra-op must equal the CPU limit (0 would mean every core of the node)");
+        assertEquals(Optional.of(String.valueOf(Targets.MAX_CONCURRENT.get(target))),
+                Targets.effective("dit.serving.max-concurrent", target, env),
+                "the application admits as many requests at once as containerConcurrency sends");
         String device = Targets.effective("dit.device", target, env).orElseThrow();
         String resource = Targets.DEVICE_RESOURCE.get(device);
         Set<String> accelerators = limits.keySet().stream().filter(r -> r.contains("/")).collect(Collectors.toSet());

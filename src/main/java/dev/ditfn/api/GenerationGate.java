@@ -1,0 +1,93 @@
+package dev.ditfn.api;
+
+import dev.ditfn.app.Admission;
+import dev.ditfn.app.LoadedModel;
+import dev.ditfn.app.ServingMetrics;
+import dev.ditfn.config.DitConfig;
+import dev.ditfn.engine.GenerationParams;
+import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.RequestAbortedException;
+import dev.ditfn.engine.RequestContext;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The way every front door runs a generation: admission (a slot, or 429 with Retry-After), the request's deadline
+ * (504, stopping the model call in progress), cancellation when the client disconnects, and the metrics.
+ */
+@ApplicationScoped
+public class GenerationGate {
+    /** Lowers {@code dit.serving.request-timeout} for one request, in seconds. */
+    public static final String TIMEOUT_HEADER = "X-Request-Timeout";
+
+    @Inject
+    Admission admission;
+    @Inject
+    ServingMetrics metrics;
+    @Inject
+    DitConfig config;
+    @Inject
+    CurrentVertxRequest current;
+    @Inject
+    Vertx vertx;
+
+    /** Runs {@code p} on {@code model} for the HTTP request being served. */
+    public GenerationResult generate(LoadedModel model, GenerationParams p) {
+        RoutingContext rc = current.getCurrent();
+        Duration timeout = timeout(rc);
+        RequestContext context = new RequestContext(Instant.now().plus(timeout), null);
+        if (rc != null) {
+            rc.response().closeHandler(closed -> context.cancel());
+            // The client may have gone before the handler was set.
+            if (rc.response().closed()) {
+                context.cancel();
+            }
+        }
+        long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> context.enforceDeadline());
+        try (Admission.Slot slot = admission.acquire(context)) {
+            GenerationResult result = context.call(() -> model.pipeline().generate(p, context));
+            metrics.generated(p.cache().backend(), result);
+            return result;
+        } catch (Admission.RejectedException e) {
+            if (rc != null) {
+                rc.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+            }
+            throw new RateLimitedException(e.getMessage());
+        } catch (RequestAbortedException e) {
+            metrics.aborted(e.reason());
+            if (e.reason() == RequestAbortedException.Reason.DEADLINE) {
+                throw new DeadlineExceededException("the request took longer than its " + timeout.toMillis()
+                        + " ms timeout and was stopped");
+            }
+            throw new ClientClosedException(e.getMessage());
+        } finally {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    private Duration timeout(RoutingContext rc) {
+        Duration configured = config.serving().requestTimeout();
+        String header = rc == null ? null : rc.request().getHeader(TIMEOUT_HEADER);
+        if (header == null) {
+            return configured;
+        }
+        double seconds;
+        try {
+            seconds = Double.parseDouble(header.strip());
+        } catch (NumberFormatException e) {
+            seconds = Double.NaN;
+        }
+        if (!(seconds > 0)) {
+            throw new InvalidRequestException(TIMEOUT_HEADER, "must be a positive number of seconds, got '"
+                    + header + "'");
+        }
+        Duration asked = Duration.ofNanos(Math.round(Math.min(seconds, 1e6) * 1e9));
+        return asked.compareTo(configured) < 0 ? asked : configured;
+    }
+}
