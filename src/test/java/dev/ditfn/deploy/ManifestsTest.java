@@ -127,6 +127,10 @@ class ManifestsTest {
 
         assertTrue(spec.getTimeoutSeconds() <= Targets.KNATIVE_MAX_TIMEOUT_SECONDS,
                 "timeoutSeconds above Knative's default max-revision-timeout-seconds");
+        Duration requestTimeout = Duration.parse(Targets.effective("dit.serving.request-timeout", target,
+                environment(c, build)).orElseThrow());
+        assertTrue(requestTimeout.toSeconds() < spec.getTimeoutSeconds(), "dit.serving.request-timeout "
+                + requestTimeout + " must end a request (504) before the queue-proxy cuts it at timeoutSeconds");
         // generate answers only when its images are done: the first byte comes at the end.
         assertEquals(spec.getTimeoutSeconds(), spec.getResponseStartTimeoutSeconds());
         long startupBudget = budgetSeconds(c.getStartupProbe());
