@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -39,9 +40,14 @@ public class Admission {
     private final ArrayDeque<Object> waiters = new ArrayDeque<>();
     private double ewmaSeconds = Double.NaN;
 
+    @Inject
     Admission(DitConfig config, MeterRegistry registry) {
-        this.maxConcurrent = config.serving().maxConcurrent();
-        this.maxQueued = config.serving().maxQueued();
+        this(config.serving().maxConcurrent(), config.serving().maxQueued(), registry);
+    }
+
+    Admission(int maxConcurrent, int maxQueued, MeterRegistry registry) {
+        this.maxConcurrent = maxConcurrent;
+        this.maxQueued = maxQueued;
         Gauge.builder("dit.requests.in.flight", this, a -> a.counts()[0])
                 .description("requests holding the model").register(registry);
         Gauge.builder("dit.queue.depth", this, a -> a.counts()[1])
@@ -84,7 +90,7 @@ public class Admission {
             boolean free = running < maxConcurrent && waiters.isEmpty();
             if (!free && waiters.size() >= maxQueued) {
                 rejected.increment();
-                long retry = retryAfterSeconds(running + waiters.size() + 1);
+                long retry = retryAfterSeconds(running + waiters.size());
                 throw new RejectedException("the server is busy: " + running + " running and " + waiters.size()
                         + " queued (at most " + maxQueued + "); retry after " + retry + " s", retry);
             }
@@ -141,10 +147,10 @@ public class Admission {
         return Math.max(1, Math.min(WAIT_POLL_MS, left));
     }
 
-    /** Position {@code position} in line (1 = next) waits about that many average durations per slot. */
-    private long retryAfterSeconds(int position) {
+    /** A slot frees after about {@code ahead} average durations shared over the slots (1 s each before any ended). */
+    private long retryAfterSeconds(int ahead) {
         double per = Double.isNaN(ewmaSeconds) ? 1.0 : ewmaSeconds;
-        return Math.max(1, (long) Math.ceil(per * position / maxConcurrent));
+        return Math.max(1, (long) Math.ceil(per * ahead / maxConcurrent));
     }
 
     /** {running, queued}, read together. */

@@ -122,13 +122,16 @@ class AdmissionTest {
         try (Socket gone = send(LONG)) {
             Scrape.await(IN_FLIGHT, v -> v == 1, AWAIT);
         }
+        long closed = System.nanoTime();
         Scrape after = Scrape.await(IN_FLIGHT, v -> v == 0, AWAIT);
+        // Seen from the client: an upper bound, scrape round trips included.
+        double seenFree = (System.nanoTime() - closed) / 1e9;
         assertEquals(before.value("dit_requests_cancelled_total") + 1, after.value("dit_requests_cancelled_total"));
         assertEquals(before.value("dit_cancel_release_seconds_count") + 1,
                 after.value("dit_cancel_release_seconds_count"));
-        double release = after.value("dit_cancel_release_seconds_max");
-        System.out.printf("disconnect to free slot: %.1f ms (one denoising step: %.1f ms)%n", release * 1000,
-                stepSeconds * 1000);
+        double release = after.value("dit_cancel_release_seconds_sum") - before.value("dit_cancel_release_seconds_sum");
+        System.out.printf("cancellation to free slot: %.1f ms; disconnect to free slot seen by the client: %.1f ms"
+                + " (one denoising step: %.1f ms)%n", release * 1000, seenFree * 1000, stepSeconds * 1000);
         // Generous for a noisy machine, yet far below the 200 steps left had the work gone on.
         assertTrue(release < 2 * stepSeconds + 1.0, "slot freed " + release + " s after the disconnect; one step is "
                 + stepSeconds + " s");
