@@ -123,7 +123,8 @@ def main():
             print(f"  status {status}: {len(values)}; latency s p50 {percentile(values, 50):.3f} "
                   f"p95 {percentile(values, 95):.3f} p99 {percentile(values, 99):.3f} max {max(values):.3f}")
         if rss:
-            print(f"server RSS MiB: start {rss[0]:.0f}, end {rss[-1]:.0f}, peak {max(rss):.0f}")
+            print(f"server RSS MiB: start {rss[0]:.0f}, end {rss[-1]:.0f}, peak {max(rss):.0f}; every 30 s: "
+                  + " ".join(f"{v:.0f}" for v in rss[::30]))
         fivexx = sum(len(v) for s, v in by_status.items() if s.startswith("5") or s.startswith("error"))
         return 1 if fivexx else 0
     finally:
