@@ -51,24 +51,33 @@ public class GenerationGate {
         }
         long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> context.enforceDeadline());
         try (Admission.Slot slot = admission.acquire(context)) {
-            GenerationResult result = context.call(() -> model.pipeline().generate(p, context));
-            metrics.generated(p.cache().backend(), result);
-            return result;
+            try {
+                GenerationResult result = context.call(() -> model.pipeline().generate(p, context));
+                metrics.generated(p.cache().backend(), result);
+                return result;
+            } catch (RequestAbortedException e) {
+                // Counted while the slot is still held, so that a free slot implies the count.
+                throw aborted(e, timeout);
+            }
         } catch (Admission.RejectedException e) {
             if (rc != null) {
                 rc.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
             }
             throw new RateLimitedException(e.getMessage());
         } catch (RequestAbortedException e) {
-            metrics.aborted(e.reason());
-            if (e.reason() == RequestAbortedException.Reason.DEADLINE) {
-                throw new DeadlineExceededException("the request took longer than its " + timeout.toMillis()
-                        + " ms timeout and was stopped");
-            }
-            throw new ClientClosedException(e.getMessage());
+            throw aborted(e, timeout);
         } finally {
             vertx.cancelTimer(timer);
         }
+    }
+
+    private ApiException aborted(RequestAbortedException e, Duration timeout) {
+        metrics.aborted(e.reason());
+        if (e.reason() == RequestAbortedException.Reason.DEADLINE) {
+            return new DeadlineExceededException("the request took longer than its " + timeout.toMillis()
+                    + " ms timeout and was stopped");
+        }
+        return new ClientClosedException(e.getMessage());
     }
 
     private Duration timeout(RoutingContext rc) {

@@ -123,17 +123,18 @@ public class Admission {
                 }
                 closed = true;
                 long now = System.nanoTime();
+                // Recorded before the slot frees: whoever sees the slot free also sees the record.
+                if (context.cancelled()) {
+                    Duration d = Duration.ofNanos(now - context.cancelledAtNanos());
+                    cancelToFree.record(d);
+                    LOG.infof("cancelled request freed its slot %.1f ms after the cancellation", d.toNanos() / 1e6);
+                }
                 synchronized (lock) {
                     running--;
                     double seconds = (now - start) / 1e9;
                     ewmaSeconds = Double.isNaN(ewmaSeconds) ? seconds
                             : EWMA_ALPHA * seconds + (1 - EWMA_ALPHA) * ewmaSeconds;
                     lock.notifyAll();
-                }
-                if (context.cancelled()) {
-                    Duration d = Duration.ofNanos(now - context.cancelledAtNanos());
-                    cancelToFree.record(d);
-                    LOG.infof("cancelled request freed its slot %.1f ms after the cancellation", d.toNanos() / 1e6);
                 }
             }
         };

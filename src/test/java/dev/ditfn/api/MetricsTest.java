@@ -6,6 +6,8 @@ import io.restassured.http.ContentType;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+
 import static dev.ditfn.app.health.HealthPolling.awaitReady;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +33,7 @@ class MetricsTest {
     }
 
     @Test
-    void requestsStagesAndStepsAreCounted() {
+    void requestsStagesAndStepsAreCounted() throws InterruptedException {
         Scrape before = Scrape.now();
         int requests = 3;
         int stepsEach = 3;
@@ -42,7 +44,8 @@ class MetricsTest {
         }
         given().contentType(ContentType.JSON).body("{\"prompt\":\"a mill\",\"num_inference_steps\":0}")
                 .post("/generate").then().statusCode(400);
-        Scrape after = Scrape.now();
+        // A request is counted when its answer has been written, a hair after the client may have read it.
+        Scrape after = Scrape.await(BAD, v -> v >= before.value(BAD) + 1, Duration.ofSeconds(10));
 
         assertEquals(before.value(OK) + requests, after.value(OK));
         assertEquals(before.value(BAD) + 1, after.value(BAD));
