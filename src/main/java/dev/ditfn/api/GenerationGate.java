@@ -43,8 +43,14 @@ public class GenerationGate {
         Duration timeout = timeout(rc);
         RequestContext context = new RequestContext(Instant.now().plus(timeout), null);
         if (rc != null) {
-            rc.response().closeHandler(closed -> context.cancel());
-            // The client may have gone before the handler was set.
+            // An end handler, not the response's close handler, which Vert.x Web sets for its end handlers (the
+            // drain count, the request metrics): they fail when the connection closes before the answer.
+            rc.addEndHandler(end -> {
+                if (end.failed()) {
+                    context.cancel();
+                }
+            });
+            // The client may have gone before the handler was added.
             if (rc.response().closed()) {
                 context.cancel();
             }

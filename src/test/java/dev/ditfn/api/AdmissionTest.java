@@ -127,6 +127,9 @@ class AdmissionTest {
         // Seen from the client: an upper bound, scrape round trips included.
         double seenFree = (System.nanoTime() - closed) / 1e9;
         assertEquals(before.value("dit_requests_cancelled_total") + 1, after.value("dit_requests_cancelled_total"));
+        // The request metrics saw it leave without an answer.
+        String closedSeries = "dit_requests_seconds_count{function=\"generate\",status=\"closed\"}";
+        assertEquals(before.value(closedSeries) + 1, after.value(closedSeries));
         assertEquals(before.value("dit_cancel_release_seconds_count") + 1,
                 after.value("dit_cancel_release_seconds_count"));
         double release = after.value("dit_cancel_release_seconds_sum") - before.value("dit_cancel_release_seconds_sum");
