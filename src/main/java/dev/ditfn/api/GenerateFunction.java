@@ -5,7 +5,6 @@ import dev.ditfn.app.LoadedModel;
 import dev.ditfn.app.ModelState;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
-import dev.ditfn.engine.RequestContext;
 import io.quarkus.funqy.Funq;
 import io.quarkus.funqy.knative.events.CloudEventMapping;
 import jakarta.inject.Inject;
@@ -23,6 +22,8 @@ public class GenerateFunction {
     ModelState state;
     @Inject
     DitConfig config;
+    @Inject
+    GenerationGate gate;
 
     /** Plain HTTP {@code POST /generate}, or a CloudEvent {@value #EVENT_TYPE} answered by {@value #RESPONSE_TYPE}. */
     @Funq
@@ -31,7 +32,7 @@ public class GenerateFunction {
         LoadedModel model = readyModel(state);
         GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
                 model.pipeline().cacheTarget()).validate(request);
-        GenerationResult result = model.pipeline().generate(p, RequestContext.unbounded());
+        GenerationResult result = gate.generate(model, p);
         List<GenerateResponse.Image> images = result.images().stream()
                 .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
                 .toList();

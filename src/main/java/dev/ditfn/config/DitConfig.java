@@ -241,5 +241,30 @@ public interface DitConfig {
         @WithName("drain-timeout")
         @WithDefault("PT10M")
         Duration drainTimeout();
+
+        /**
+         * Requests that run on the model at once; the rest wait in the queue. Keep it equal to Knative's
+         * {@code containerConcurrency}.
+         */
+        @WithName("max-concurrent")
+        @WithDefault("1")
+        @Min(1)
+        @Max(64)
+        int maxConcurrent();
+
+        /** Requests that may wait for a slot; past this, HTTP 429 with Retry-After. */
+        @WithName("max-queued")
+        @WithDefault("4")
+        @Min(0)
+        @Max(1024)
+        int maxQueued();
+
+        /**
+         * How long a request may take, queueing included (ISO-8601); past it, its work stops (between denoising
+         * steps, or inside the model call in progress) and it gets 504. Keep it under Knative's timeoutSeconds.
+         */
+        @WithName("request-timeout")
+        @WithDefault("PT5M")
+        Duration requestTimeout();
     }
 }

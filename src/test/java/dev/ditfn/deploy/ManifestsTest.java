@@ -127,6 +127,10 @@ class ManifestsTest {
 
         assertTrue(spec.getTimeoutSeconds() <= Targets.KNATIVE_MAX_TIMEOUT_SECONDS,
                 "timeoutSeconds above Knative's default max-revision-timeout-seconds");
+        Duration requestTimeout = Duration.parse(Targets.effective("dit.serving.request-timeout", target,
+                environment(c, build)).orElseThrow());
+        assertTrue(requestTimeout.toSeconds() < spec.getTimeoutSeconds(), "dit.serving.request-timeout "
+                + requestTimeout + " must end a request (504) before the queue-proxy cuts it at timeoutSeconds");
         // generate answers only when its images are done: the first byte comes at the end.
         assertEquals(spec.getTimeoutSeconds(), spec.getResponseStartTimeoutSeconds());
         long startupBudget = budgetSeconds(c.getStartupProbe());
@@ -248,6 +252,9 @@ class ManifestsTest {
         int cores = Integer.parseInt(limits.get("cpu").getAmount());
         assertEquals(Optional.of(String.valueOf(cores)), Targets.effective("dit.threads.intra-op", target, env),
                 "dit.threads.intra-op must equal the CPU limit (0 would mean every core of the node)");
+        assertEquals(Optional.of(String.valueOf(Targets.MAX_CONCURRENT.get(target))),
+                Targets.effective("dit.serving.max-concurrent", target, env),
+                "the application admits as many requests at once as containerConcurrency sends");
         String device = Targets.effective("dit.device", target, env).orElseThrow();
         String resource = Targets.DEVICE_RESOURCE.get(device);
         Set<String> accelerators = limits.keySet().stream().filter(r -> r.contains("/")).collect(Collectors.toSet());

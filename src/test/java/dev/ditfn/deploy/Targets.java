@@ -26,8 +26,7 @@ final class Targets {
     /**
      * Requests one pod serves at once: Knative's {@code containerConcurrency}. One per accelerator (a generation
      * holds the device); one on CPU too, since ORT's intra-op pool already spreads one request over every core of
-     * the pod (docs/deploy.md "Concurrency"). Once admission control exists, {@code dit.serving.max-concurrent}
-     * of each profile must equal this.
+     * the pod (docs/deploy.md "Concurrency"). Each profile's {@code dit.serving.max-concurrent} equals it.
      */
     static final Map<String, Integer> MAX_CONCURRENT = Map.of("cpu", 1, "gpu", 1, "ascend", 1);
 

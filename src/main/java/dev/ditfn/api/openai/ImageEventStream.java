@@ -3,10 +3,12 @@ package dev.ditfn.api.openai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.api.ApiException;
-import dev.ditfn.engine.DiffusionPipeline;
+import dev.ditfn.api.GenerationGate;
+import dev.ditfn.app.LoadedModel;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.RequestContext;
+import io.vertx.ext.web.RoutingContext;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -61,10 +63,11 @@ final class ImageEventStream implements RequestContext.PreviewListener {
         return at;
     }
 
-    void run(DiffusionPipeline pipeline) {
-        RequestContext context = new RequestContext(null, this::progress, previewSteps.isEmpty() ? null : this);
+    /** Generates through {@code gate} (admission, deadline, disconnect of {@code rc}) and streams the events. */
+    void run(GenerationGate gate, RoutingContext rc, LoadedModel model) {
         try {
-            GenerationResult result = pipeline.generate(params, context);
+            GenerationResult result = gate.generate(rc, model, params, this::progress,
+                    previewSteps.isEmpty() ? null : this);
             GenerationResult.Image image = result.images().get(0);
             Map<String, Object> done = event(COMPLETED, image.encoded());
             done.put("seed", image.seed());
@@ -73,7 +76,7 @@ final class ImageEventStream implements RequestContext.PreviewListener {
             send(COMPLETED, done);
         } catch (ApiException e) {
             send("error", Map.of("type", "error", "error", OpenAiImagesResource.error(e.getMessage(), e.type(),
-                    e.field(), null).get("error")));
+                    e.field(), e.code()).get("error")));
         } catch (UncheckedIOException e) {
             LOG.infof("stream closed by the client: %s", e.getMessage());
         } catch (RuntimeException e) {

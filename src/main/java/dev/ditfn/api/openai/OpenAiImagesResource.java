@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.api.ApiException;
 import dev.ditfn.api.GenerateFunction;
 import dev.ditfn.api.GenerateResponse;
+import dev.ditfn.api.GenerationGate;
 import dev.ditfn.api.RequestValidator;
 import dev.ditfn.app.LoadedModel;
 import dev.ditfn.app.ModelState;
@@ -13,7 +14,8 @@ import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
-import dev.ditfn.engine.RequestContext;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
+import io.vertx.ext.web.RoutingContext;
 import io.smallrye.config.SmallRyeConfig;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -54,6 +56,10 @@ public class OpenAiImagesResource {
     DitConfig config;
     @Inject
     ObjectMapper json;
+    @Inject
+    GenerationGate gate;
+    @Inject
+    CurrentVertxRequest current;
 
     /** OpenAI's images response plus our {@code timings_ms} and {@code cache}; {@code data[i].seed} is ours too. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -73,10 +79,11 @@ public class OpenAiImagesResource {
                 model.pipeline().cacheTarget()).validate(m.request());
         GenerationParams p = m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality());
         if (!m.stream()) {
-            GenerationResult result = model.pipeline().generate(p, RequestContext.unbounded());
+            GenerationResult result = gate.generate(model, p);
             return Response.ok(response(p, m, result), MediaType.APPLICATION_JSON).build();
         }
-        StreamingOutput events = out -> new ImageEventStream(out, json, p, m).run(model.pipeline());
+        RoutingContext rc = current.getCurrent();
+        StreamingOutput events = out -> new ImageEventStream(out, json, p, m).run(gate, rc, model);
         return Response.ok(events, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();
     }
 
@@ -139,8 +146,12 @@ public class OpenAiImagesResource {
 
     @ServerExceptionMapper
     RestResponse<Map<String, Object>> apiError(ApiException e) {
-        return RestResponse.status(Response.Status.fromStatusCode(e.status()), error(e.getMessage(), e.type(),
-                e.field(), e.code()));
+        RestResponse.ResponseBuilder<Map<String, Object>> b = RestResponse.ResponseBuilder.create(
+                Response.Status.fromStatusCode(e.status()), error(e.getMessage(), e.type(), e.field(), e.code()));
+        if (e.retryAfterSeconds() != null) {
+            b.header("Retry-After", e.retryAfterSeconds());
+        }
+        return b.build();
     }
 
     @ServerExceptionMapper
