@@ -243,6 +243,13 @@ public interface DitConfig {
         Duration drainTimeout();
 
         /**
+         * Bearer keys (comma-separated; from a Secret in deployments): when set, every function and /v1 request
+         * needs {@code Authorization: Bearer <one of them>}, else 401. Health and metrics stay open.
+         */
+        @WithName("api-keys")
+        Optional<List<String>> apiKeys();
+
+        /**
          * Requests that run on the model at once; the rest wait in the queue. Keep it equal to Knative's
          * {@code containerConcurrency}.
          */
