@@ -58,24 +58,36 @@ public class JsonBodyGate {
             return;
         }
         if (!ctx.request().headers().contains("ce-id")) {
-            try {
-                JsonNode event = mapper.readTree(body.getBytes());
-                for (String attribute : new String[] {"specversion", "type"}) {
-                    if (!event.path(attribute).isTextual()) {
-                        ctx.fail(new InvalidRequestException(attribute, "invalid_value",
-                                "a structured CloudEvent needs the attribute as a string"));
-                        return;
-                    }
+            Parsed<JsonNode> parsed = read(ctx, body, mapper.readerFor(JsonNode.class));
+            if (parsed == null) {
+                return;
+            }
+            JsonNode event = parsed.value() == null ? mapper.nullNode() : parsed.value();
+            for (String attribute : new String[] {"specversion", "type"}) {
+                if (!event.path(attribute).isTextual()) {
+                    ctx.fail(new InvalidRequestException(attribute, "invalid_value",
+                            "a structured CloudEvent needs the attribute as a string"));
+                    return;
                 }
-            } catch (JsonProcessingException e) {
-                ctx.fail(StrictJson.toInvalidRequest(e));
-                return;
-            } catch (IOException e) {
-                ctx.fail(e);
-                return;
             }
         }
         ctx.next();
+    }
+
+    /** A body that was read; its value may be null (the JSON {@code null}). */
+    private record Parsed<T>(T value) {
+    }
+
+    /** {@code body} read by {@code reader}; null after failing {@code ctx} with the 400 naming the field. */
+    private static <T> Parsed<T> read(RoutingContext ctx, Buffer body, ObjectReader reader) {
+        try {
+            return new Parsed<>(reader.readValue(body.getBytes()));
+        } catch (JsonProcessingException e) {
+            ctx.fail(StrictJson.toInvalidRequest(e));
+        } catch (IOException e) {
+            ctx.fail(e);
+        }
+        return null;
     }
 
     private static InvalidRequestException emptyBody() {
@@ -107,16 +119,9 @@ public class JsonBodyGate {
             ctx.fail(emptyBody());
             return;
         }
-        try {
-            reader.readValue(body.getBytes());
-        } catch (JsonProcessingException e) {
-            ctx.fail(StrictJson.toInvalidRequest(e));
-            return;
-        } catch (IOException e) {
-            ctx.fail(e);
-            return;
+        if (read(ctx, body, reader) != null) {
+            ctx.next();
         }
-        ctx.next();
     }
 
     private static String mediaType(String contentType) {
