@@ -30,8 +30,7 @@ public class GenerateFunction {
     @CloudEventMapping(trigger = EVENT_TYPE, responseType = RESPONSE_TYPE, responseSource = EVENT_SOURCE)
     public GenerateResponse generate(GenerateRequest request) {
         LoadedModel model = readyModel(state);
-        GenerationParams p = new RequestValidator(config, model.pipeline().sizeMultiple(),
-                model.pipeline().cacheTarget()).validate(request);
+        GenerationParams p = new RequestValidator(config, model.pipeline()).validate(request);
         GenerationResult result = gate.generate(model, p);
         List<GenerateResponse.Image> images = result.images().stream()
                 .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))

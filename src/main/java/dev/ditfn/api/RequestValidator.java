@@ -3,8 +3,10 @@ package dev.ditfn.api;
 import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.config.DitConfig;
+import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.engine.RequestDefaults;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,16 +25,15 @@ public final class RequestValidator {
     private final DitConfig.Cache cacheDefaults;
     private final int sizeMultiple;
     private final CacheTarget cacheTarget;
+    private final RequestDefaults family;
 
-    /**
-     * @param sizeMultiple what width and height must be multiples of (2 × the VAE's scale factor)
-     * @param cacheTarget  what cache settings are checked against (the transformer's segments, family defaults)
-     */
-    public RequestValidator(DitConfig config, int sizeMultiple, CacheTarget cacheTarget) {
+    /** Checks requests for {@code pipeline}: its size multiple, cache target and request defaults. */
+    public RequestValidator(DitConfig config, DiffusionPipeline pipeline) {
         this.limits = config.generate();
         this.cacheDefaults = config.cache();
-        this.sizeMultiple = sizeMultiple;
-        this.cacheTarget = cacheTarget;
+        this.sizeMultiple = pipeline.sizeMultiple();
+        this.cacheTarget = pipeline.cacheTarget();
+        this.family = pipeline.requestDefaults();
     }
 
     public GenerationParams validate(GenerateRequest r) {
@@ -48,12 +49,14 @@ public final class RequestValidator {
             checkLength("negative_prompt", r.negativePrompt());
         }
         int[] wh = size(r);
-        int steps = r.numInferenceSteps() == null ? limits.defaultSteps() : r.numInferenceSteps();
+        int steps = r.numInferenceSteps() != null ? r.numInferenceSteps()
+                : limits.defaultSteps().orElse(family.steps());
         if (steps < 1 || steps > limits.maxSteps()) {
             throw new InvalidRequestException("num_inference_steps", "must be between 1 and " + limits.maxSteps()
                     + ", was " + steps);
         }
-        double scale = r.trueCfgScale() == null ? limits.defaultTrueCfgScale() : r.trueCfgScale();
+        double scale = r.trueCfgScale() != null ? r.trueCfgScale()
+                : limits.defaultTrueCfgScale().orElse((double) family.cfgScale());
         if (!(scale >= 0 && scale <= 100)) {
             throw new InvalidRequestException("true_cfg_scale", "must be between 0 and 100, was " + scale);
         }
@@ -90,8 +93,10 @@ public final class RequestValidator {
         }
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(overrides);
-        return new GenerationParams(prompt, r.negativePrompt(), wh[0], wh[1], steps, (float) scale, seed, n, format,
-                cache, cache.effective(merged), Boolean.TRUE.equals(trace));
+        String negative = r.negativePrompt() != null ? r.negativePrompt() : family.negativePrompt();
+        return new GenerationParams(prompt, negative, wh[0], wh[1], steps, (float) scale,
+                family.cfg((float) scale, negative), seed, n, format, cache, cache.effective(merged),
+                Boolean.TRUE.equals(trace));
     }
 
     private void checkLength(String field, String text) {

@@ -129,8 +129,9 @@ public final class BenchHarness implements AutoCloseable {
         CacheSettings settings = CacheSettings.resolve(base, cache, pipeline.cacheTarget(), steps);
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(cache);
-        return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, TRUE_CFG_SCALE, seed, 1,
-                ImageCodec.Format.png, settings, settings.effective(merged), false);
+        return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, TRUE_CFG_SCALE,
+                pipeline.requestDefaults().cfg(TRUE_CFG_SCALE, NEGATIVE_PROMPT), seed, 1, ImageCodec.Format.png,
+                settings, settings.effective(merged), false);
     }
 
     public GenerationResult generate(GenerationParams p, StepCacheDriver.BlockObserver observer) {

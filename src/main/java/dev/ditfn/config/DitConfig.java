@@ -11,6 +11,7 @@ import jakarta.validation.constraints.NotBlank;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Optional;
 
@@ -161,10 +162,9 @@ public interface DitConfig {
         @Min(16) @Max(8192)
         int maxSize();
 
+        /** Overrides the model family's default (Qwen-Image 50, Z-Image-Turbo 8). */
         @WithName("default-steps")
-        @WithDefault("50")
-        @Min(1) @Max(1000)
-        int defaultSteps();
+        Optional<@Min(1) @Max(1000) Integer> defaultSteps();
 
         @WithName("max-steps")
         @WithDefault("200")
@@ -177,10 +177,9 @@ public interface DitConfig {
         @Min(1) @Max(64)
         int maxImages();
 
+        /** Overrides the model family's default (Qwen-Image 4.0, Z-Image-Turbo 0: guidance off). */
         @WithName("default-true-cfg-scale")
-        @WithDefault("4.0")
-        @DecimalMin("0") @DecimalMax("100")
-        double defaultTrueCfgScale();
+        Optional<@DecimalMin("0") @DecimalMax("100") Double> defaultTrueCfgScale();
 
         @WithName("max-prompt-chars")
         @WithDefault("8000")

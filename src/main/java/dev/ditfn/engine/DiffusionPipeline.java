@@ -19,6 +19,9 @@ public interface DiffusionPipeline extends AutoCloseable {
     /** Width and height must be multiples of this (the VAE's scale factor times the latent patch size). */
     int sizeMultiple();
 
+    /** Defaults for fields a request leaves out, and when guidance runs. */
+    RequestDefaults requestDefaults();
+
     /** What step-cache settings are checked against: the transformer's segments, the family's TeaCache defaults. */
     CacheTarget cacheTarget();
 

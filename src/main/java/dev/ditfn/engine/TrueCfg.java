@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * True classifier-free guidance as Qwen-Image's pipelines apply it: {@code c = uncond + scale · (cond − uncond)}, then each token's
  * vector is rescaled to the norm of the conditional prediction, {@code c · ‖cond‖ / ‖c‖} over the channel axis.
- * Active only when the scale exceeds 1 and a negative prompt is given (the pipeline decides).
+ * Active only when the scale exceeds 1 and a negative prompt is given ({@code RequestDefaults}).
  */
 public final class TrueCfg implements Guidance {
     private final float scale;
@@ -28,10 +28,6 @@ public final class TrueCfg implements Guidance {
     @Override
     public float[] combine(Map<Branch, float[]> predictions) {
         return combine(predictions.get(Branch.cond), predictions.get(Branch.uncond), scale, channels);
-    }
-
-    public static boolean active(float scale, String negativePrompt) {
-        return scale > 1f && negativePrompt != null;
     }
 
     /**

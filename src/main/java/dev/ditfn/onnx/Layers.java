@@ -102,6 +102,20 @@ public final class Layers {
         return g.reshape(g.transpose(g.matMul(probs, vh), 0, 2, 1, 3), 0, 0, heads * headDim);
     }
 
+    /**
+     * Interleaved-pair RoPE (Flux, Qwen-Image, Z-Image; {@code view_as_complex} on adjacent pairs) of
+     * {@code x [B, S, H, hd]}, in fp32: pair {@code k = (x[2k], x[2k+1])} becomes
+     * {@code (x0·cos − x1·sin, x0·sin + x1·cos)} with {@code cos, sin [S, 1, hd/2, 1]} float32 (angle of pair k at
+     * each position). Returns merged heads {@code [B, S, H·hd]} in the activation type.
+     */
+    public Value rotatePairs(Value x, Value cos, Value sin) {
+        Value x32 = toF32(x);
+        Value[] pair = g.split(g.reshape(x32, 0, 0, 0, -1, 2), 4, 1, 1);
+        Value re = g.sub(g.mul(pair[0], cos), g.mul(pair[1], sin));
+        Value im = g.add(g.mul(pair[0], sin), g.mul(pair[1], cos));
+        return fromF32(g.reshape(g.concat(4, re, im), 0, 0, -1));
+    }
+
     private Value splitHeads(Value x, long heads, long headDim) {
         return g.transpose(g.reshape(x, 0, 0, heads, headDim), 0, 2, 1, 3);
     }

@@ -72,20 +72,21 @@ public final class FlowMatchEulerScheduler {
     }
 
     /**
-     * The {@code steps + 1} sigmas for a run over {@code imageTokens} packed tokens, ending with 0. Timesteps are
-     * {@code num_train_timesteps · sigma}; the transformer takes sigma itself.
+     * The {@code steps + 1} sigmas for a run over {@code imageTokens} packed tokens, ending with 0, from Qwen-Image's
+     * {@code np.linspace(1, 1/steps, steps)} ({@link #numpyLinspace}).
      */
     public float[] sigmas(int steps, int imageTokens) {
-        if (steps < 1) {
-            throw new IllegalArgumentException("steps must be at least 1, was " + steps);
-        }
-        float[] s = new float[steps + 1];
-        for (int i = 0; i < steps; i++) {
-            // np.linspace(1.0, 1/steps, steps) in float64, then cast to float32
-            double start = 1.0;
-            double end = 1.0 / steps;
-            s[i] = (float) (steps == 1 ? start : start + (end - start) * i / (steps - 1));
-        }
+        return sigmas(numpyLinspace(steps), imageTokens);
+    }
+
+    /**
+     * The sigmas for the pipeline-given {@code base} ({@code set_timesteps(sigmas=base, mu=...)}), shifted,
+     * stretched, with 0 appended. Timesteps are {@code num_train_timesteps · sigma}.
+     */
+    public float[] sigmas(float[] base, int imageTokens) {
+        int steps = base.length;
+        checkSteps(steps);
+        float[] s = java.util.Arrays.copyOf(base, steps + 1);
         float mu = mu(imageTokens);
         for (int i = 0; i < steps; i++) {
             s[i] = config.useDynamicShifting ? timeShift(mu, s[i])
@@ -101,6 +102,44 @@ public final class FlowMatchEulerScheduler {
         }
         s[steps] = 0f;
         return s;
+    }
+
+    /** {@code np.linspace(1.0, 1/steps, steps)}: float64 arithmetic, then cast to float32. */
+    public static float[] numpyLinspace(int steps) {
+        checkSteps(steps);
+        float[] s = new float[steps];
+        for (int i = 0; i < steps; i++) {
+            double end = 1.0 / steps;
+            s[i] = (float) (steps == 1 ? 1.0 : 1.0 + (end - 1.0) * i / (steps - 1));
+        }
+        return s;
+    }
+
+    /**
+     * {@code torch.linspace(1.0, 1/steps, steps)} in float32, as torch's CPU kernel computes it: a float32 step, the
+     * first half counted from the start, the second half back from the end (Z-Image's default sigmas).
+     */
+    public static float[] torchLinspace(int steps) {
+        checkSteps(steps);
+        float start = 1f;
+        float end = (float) (1.0 / steps);
+        float[] s = new float[steps];
+        if (steps == 1) {
+            s[0] = start;
+            return s;
+        }
+        float step = (end - start) / (steps - 1);
+        int halfway = steps / 2;
+        for (int i = 0; i < steps; i++) {
+            s[i] = i < halfway ? start + step * i : end - step * (steps - i - 1);
+        }
+        return s;
+    }
+
+    private static void checkSteps(int steps) {
+        if (steps < 1) {
+            throw new IllegalArgumentException("steps must be at least 1, was " + steps);
+        }
     }
 
     private float timeShift(float mu, float t) {

@@ -1,5 +1,7 @@
 package dev.ditfn.engine;
 
+import dev.ditfn.model.qwenimage.QwenImagePipeline;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,9 +30,10 @@ class TrueCfgTest {
 
     @Test
     void activeOnlyAboveOneWithANegativePrompt() {
-        assertTrue(TrueCfg.active(4f, " "));
-        assertFalse(TrueCfg.active(4f, null));
-        assertFalse(TrueCfg.active(1f, "blurry"));
+        RequestDefaults qwen = QwenImagePipeline.REQUEST_DEFAULTS;
+        assertTrue(qwen.cfg(4f, " "));
+        assertFalse(qwen.cfg(4f, null));
+        assertFalse(qwen.cfg(1f, "blurry"));
     }
 
     @Test

@@ -75,8 +75,7 @@ public class OpenAiImagesResource {
     public Response generations(String body) {
         LoadedModel model = GenerateFunction.readyModel(state);
         OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id());
-        GenerationParams validated = new RequestValidator(config, model.pipeline().sizeMultiple(),
-                model.pipeline().cacheTarget()).validate(m.request());
+        GenerationParams validated = new RequestValidator(config, model.pipeline()).validate(m.request());
         GenerationParams p = m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality());
         if (!m.stream()) {
             GenerationResult result = gate.generate(model, p);

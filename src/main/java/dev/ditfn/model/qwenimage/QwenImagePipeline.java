@@ -22,6 +22,7 @@ import dev.ditfn.engine.Latents;
 import dev.ditfn.engine.LoadOptions;
 import dev.ditfn.engine.PromptCache;
 import dev.ditfn.engine.RequestContext;
+import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.Stopwatch;
 import dev.ditfn.engine.TrueCfg;
 import dev.ditfn.model.text.ByteLevelBpeTokenizer;
@@ -57,6 +58,11 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      * {@code _MODEL_COEFFICIENTS["QwenImageTransformer2DModel"]}).
      */
     public static final double[] TEACACHE_COEFFICIENTS = {-450.0, 280.0, -45.0, 3.2, -0.02};
+    /**
+     * {@code QwenImagePipeline.__call__}: 50 steps, {@code true_cfg_scale} 4.0, true CFG only with a negative prompt
+     * and a scale above 1.
+     */
+    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(QwenImagePipeline.class);
 
@@ -160,6 +166,11 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     @Override
     public Set<Task> tasks() {
         return Set.of(Task.TEXT_TO_IMAGE);
+    }
+
+    @Override
+    public RequestDefaults requestDefaults() {
+        return REQUEST_DEFAULTS;
     }
 
     @Override

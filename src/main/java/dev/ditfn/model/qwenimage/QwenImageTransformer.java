@@ -2,6 +2,7 @@ package dev.ditfn.model.qwenimage;
 
 import dev.ditfn.dit.SegmentGraphs;
 import dev.ditfn.dit.SegmentedTransformer;
+import dev.ditfn.dit.TimestepSinusoid;
 import dev.ditfn.dit.TransformerSegment;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
@@ -59,7 +60,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
     static final List<String> STREAMS = List.of(IMG, TXT);
 
     /** Channels of the sinusoidal timestep projection ({@code Timesteps(num_channels=256)}). */
-    public static final int TIMESTEP_CHANNELS = 256;
+    public static final int TIMESTEP_CHANNELS = TimestepSinusoid.CHANNELS;
     /** Every norm of the model (txt_norm, QK norms, block LayerNorms, norm_out) uses this epsilon. */
     public static final float EPS = 1e-6f;
     static final float FP16_MAX = 65504f;
@@ -98,20 +99,6 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights);
         new Emitter(g).emit(segment);
         return g;
-    }
-
-    /**
-     * The sinusoid frequencies {@code f_k = exp(-ln(10000)·k/128)}, {@code k = 0..127}, computed in fp32 as upstream
-     * ({@code get_timestep_embedding} with {@code downscale_freq_shift=0}).
-     */
-    static float[] timestepFrequencies() {
-        int half = TIMESTEP_CHANNELS / 2;
-        float[] f = new float[half];
-        float logPeriod = (float) -Math.log(10000.0);
-        for (int k = 0; k < half; k++) {
-            f[k] = (float) Math.exp(logPeriod * k / half);
-        }
-        return f;
     }
 
     /** State of one graph under construction. */
@@ -234,7 +221,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
          */
         private Value timestepEmbedding(Value timestep) {
             Value sigma = timestep;
-            Value freqs = g.constFloats(timestepFrequencies(), TIMESTEP_CHANNELS / 2);
+            Value freqs = g.constFloats(TimestepSinusoid.frequencies(), TIMESTEP_CHANNELS / 2);
             if (act != DType.FLOAT32) {
                 sigma = g.cast(g.cast(sigma, act), DType.FLOAT32);
                 freqs = g.cast(freqs, DType.FLOAT32); // constFloats gave them in act: widening keeps them rounded
@@ -310,11 +297,11 @@ public final class QwenImageTransformer implements SegmentGraphs {
 
         /** Returns {@code (a_img [B, N, D], a_txt [B, L, D])}. */
         private Value[] jointAttention(String p, Value imgIn, Value txtIn) {
-            Value imgQ = rope(qkNorm(proj(p + "to_q", imgIn), p + "norm_q"), imgCos, imgSin);
-            Value imgK = rope(qkNorm(proj(p + "to_k", imgIn), p + "norm_k"), imgCos, imgSin);
+            Value imgQ = nn.rotatePairs(qkNorm(proj(p + "to_q", imgIn), p + "norm_q"), imgCos, imgSin);
+            Value imgK = nn.rotatePairs(qkNorm(proj(p + "to_k", imgIn), p + "norm_k"), imgCos, imgSin);
             Value imgV = proj(p + "to_v", imgIn);
-            Value txtQ = rope(qkNorm(proj(p + "add_q_proj", txtIn), p + "norm_added_q"), txtCos, txtSin);
-            Value txtK = rope(qkNorm(proj(p + "add_k_proj", txtIn), p + "norm_added_k"), txtCos, txtSin);
+            Value txtQ = nn.rotatePairs(qkNorm(proj(p + "add_q_proj", txtIn), p + "norm_added_q"), txtCos, txtSin);
+            Value txtK = nn.rotatePairs(qkNorm(proj(p + "add_k_proj", txtIn), p + "norm_added_k"), txtCos, txtSin);
             Value txtV = proj(p + "add_v_proj", txtIn);
 
             // joint sequence in the order [text, image]
@@ -332,19 +319,6 @@ public final class QwenImageTransformer implements SegmentGraphs {
         /** RMSNorm over each head's {@code hd} channels: {@code [B, S, D]} to {@code [B, S, H, hd]}. */
         private Value qkNorm(Value x, String prefix) {
             return nn.rmsNorm(g.reshape(x, 0, 0, heads, headDim), g.weight(prefix + ".weight", headDim), EPS);
-        }
-
-        /**
-         * Interleaved-pair rotation of {@code x [B, S, H, hd]} in fp32: pair {@code k = (x[2k], x[2k+1])} becomes
-         * {@code (x0·cos − x1·sin, x0·sin + x1·cos)}. Returns merged heads {@code [B, S, D]} in the activation type.
-         */
-        private Value rope(Value x, Value cos, Value sin) {
-            Value x32 = act == DType.FLOAT32 ? x : g.cast(x, DType.FLOAT32);
-            Value[] pair = g.split(g.reshape(x32, 0, 0, heads, pairs, 2), 4, 1, 1);
-            Value re = g.sub(g.mul(pair[0], cos), g.mul(pair[1], sin));
-            Value im = g.add(g.mul(pair[0], sin), g.mul(pair[1], cos));
-            Value y = g.reshape(g.concat(4, re, im), 0, 0, d);
-            return act == DType.FLOAT32 ? y : g.cast(y, act);
         }
 
         // ---- epilogue ----------------------------------------------------------------------------------

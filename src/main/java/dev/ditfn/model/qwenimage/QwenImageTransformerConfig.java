@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.dit.TimestepSinusoid;
 import dev.ditfn.weights.ConfigJson;
 import dev.ditfn.weights.RandomWeights;
 
@@ -103,11 +104,6 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         return o;
     }
 
-    /** {@code exp(-ln(10000)·k/128)}: the k-th sinusoid frequency of the timestep embedding. */
-    static double timestepFrequency(int k) {
-        return Math.exp(-Math.log(10000) * k / (QwenImageTransformer.TIMESTEP_CHANNELS / 2.0));
-    }
-
     /**
      * Writes every parameter tensor of the model (spec §2.1) with the diffusers names and shapes: linears with
      * std 1/√in and bias std 0.02, RMSNorm gains around 1.
@@ -117,11 +113,7 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         rnd.linear("img_in", d, inChannels, true);
         rnd.gain("txt_norm.weight", jointAttentionDim);
         rnd.linear("txt_in", d, jointAttentionDim, true);
-        // A trained model's timestep embedding is smooth in sigma. Random weights over all 128 sinusoid frequencies
-        // would make it jump between adjacent steps (the fastest channel turns 1000 rad per unit of sigma), so
-        // generated models keep only the channels that a 1/30 step in sigma moves by under half a radian.
-        rnd.linearScaledColumns("time_text_embed.timestep_embedder.linear_1", d, QwenImageTransformer.TIMESTEP_CHANNELS,
-                j -> 1000.0 / 30 * timestepFrequency(j % (QwenImageTransformer.TIMESTEP_CHANNELS / 2)) < 0.5 ? 1 : 0);
+        TimestepSinusoid.writeSmoothFirstLinear(rnd, "time_text_embed.timestep_embedder.linear_1", d);
         rnd.gaussian("time_text_embed.timestep_embedder.linear_1.bias", 0.02, d);
         rnd.linear("time_text_embed.timestep_embedder.linear_2", d, d, true);
         for (int i = 0; i < numLayers; i++) {
