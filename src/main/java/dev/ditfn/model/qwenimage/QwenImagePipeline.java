@@ -3,23 +3,22 @@ package dev.ditfn.model.qwenimage;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.cache.Branch;
-import dev.ditfn.cache.CacheStats;
 import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.cache.StepCacheDriver;
 import dev.ditfn.dit.SegmentPartition;
 import dev.ditfn.dit.SegmentedTransformer;
-import dev.ditfn.engine.CacheReport;
+import dev.ditfn.engine.DecodedPixels;
 import dev.ditfn.engine.DenoisingLoop;
 import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.Guidance;
+import dev.ditfn.engine.ImageBatch;
 import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.Latents;
 import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.engine.PipelineParts;
 import dev.ditfn.engine.PromptCache;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.RequestDefaults;
@@ -38,10 +37,7 @@ import dev.ditfn.scheduler.FlowMatchEulerScheduler;
 import dev.ditfn.weights.DiffusersSnapshot;
 import dev.ditfn.weights.WeightStore;
 
-import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -63,8 +59,6 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      * and a scale above 1.
      */
     public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(QwenImagePipeline.class);
 
     /** Prompt embeddings {@code [length, hidden]}. */
     private record PromptEmbeds(float[] values, int length) {
@@ -80,13 +74,14 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     private final QwenImageVaeConfig vaeConfig;
     private final ModelSession vae;
     private final FlowMatchEulerScheduler scheduler;
-    private final List<WeightStore> stores;
+    private final PipelineParts parts;
+    private final WeightStore transformerWeights;
     private final PromptCache<PromptEmbeds> prompts = new PromptCache<>(64);
 
     private QwenImagePipeline(OrtRuntime runtime, ByteLevelBpeTokenizer tokenizer, QwenTextEncoderConfig textConfig,
             ModelSession textEncoder, QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
-            QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler,
-            List<WeightStore> stores) {
+            QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts,
+            WeightStore transformerWeights) {
         this.runtime = runtime;
         this.act = runtime.device().target().activationType();
         this.tokenizer = tokenizer;
@@ -97,14 +92,14 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         this.vaeConfig = vaeConfig;
         this.vae = vae;
         this.scheduler = scheduler;
-        this.stores = stores;
+        this.parts = parts;
+        this.transformerWeights = transformerWeights;
     }
 
     /** Loads every component of {@code snapshot}; {@code stage} hears what is being loaded. */
     public static QwenImagePipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, LoadOptions options,
             Consumer<String> stage) {
-        List<WeightStore> stores = new ArrayList<>();
-        List<AutoCloseable> built = new ArrayList<>();
+        PipelineParts parts = new PipelineParts();
         try {
             stage.accept("tokenizer");
             ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.load(snapshot.componentDir("tokenizer"));
@@ -115,8 +110,8 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             stage.accept("text encoder");
             QwenTextEncoderConfig textConfig = QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder"));
             textConfig.checkTokenizer(tokenizer);
-            WeightStore textWeights = add(stores, snapshot.weights("text_encoder"));
-            ModelSession textEncoder = add(built, runtime.createSession(
+            WeightStore textWeights = parts.weights(snapshot.weights("text_encoder"));
+            ModelSession textEncoder = parts.own(runtime.createSession(
                     new QwenTextEncoder(textConfig).build(runtime.device().target(), textWeights), textWeights));
 
             stage.accept("transformer");
@@ -125,9 +120,9 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                 throw new IllegalArgumentException("transformer joint_attention_dim " + transformerConfig.jointAttentionDim()
                         + " != text_encoder hidden_size " + textConfig.hiddenSize());
             }
-            WeightStore transformerWeights = add(stores, snapshot.weights("transformer"));
+            WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.numLayers();
-            var transformer = add(built, new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
+            var transformer = parts.own(new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
                     transformerWeights, new SegmentPartition(blocks, options.cuts(blocks))));
 
             stage.accept("vae decoder");
@@ -136,30 +131,14 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                 throw new IllegalArgumentException("transformer in_channels " + transformerConfig.inChannels()
                         + " != 4 * vae z_dim " + vaeConfig.zDim());
             }
-            WeightStore vaeWeights = add(stores, snapshot.weights("vae"));
-            ModelSession vae = add(built, runtime.createSession(
+            WeightStore vaeWeights = parts.weights(snapshot.weights("vae"));
+            ModelSession vae = parts.own(runtime.createSession(
                     new QwenImageVaeDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
             return new QwenImagePipeline(runtime, tokenizer, textConfig, textEncoder, transformerConfig, transformer,
-                    vaeConfig, vae, scheduler, stores);
+                    vaeConfig, vae, scheduler, parts, transformerWeights);
         } catch (RuntimeException e) {
-            closeAll(built);
-            stores.forEach(WeightStore::close);
+            parts.close();
             throw e;
-        }
-    }
-
-    private static <T> T add(List<? super T> list, T item) {
-        list.add(item);
-        return item;
-    }
-
-    private static void closeAll(List<AutoCloseable> items) {
-        for (AutoCloseable c : items) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // best effort while unwinding a failed load
-            }
         }
     }
 
@@ -185,12 +164,12 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     @Override
     public int tensorCount() {
-        return stores.stream().mapToInt(w -> w.names().size()).sum();
+        return parts.tensorCount();
     }
 
     @Override
     public long weightBytes() {
-        return stores.stream().mapToLong(WeightStore::byteSize).sum();
+        return parts.weightBytes();
     }
 
     @Override
@@ -209,7 +188,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     /** The transformer's mapped weights (for measurements). */
     public WeightStore transformerWeights() {
-        return stores.get(1);
+        return transformerWeights;
     }
 
     public OrtRuntime runtime() {
@@ -223,30 +202,10 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         PromptEmbeds cond = time.run("text_encode", () -> prompts.get(p.prompt(), this::encodePrompt));
         PromptEmbeds uncond = p.cfg()
                 ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
-        List<GenerationResult.Image> images = new ArrayList<>();
-        List<CacheStats> stats = new ArrayList<>();
-        for (int i = 0; i < p.images(); i++) {
-            long seed = p.seed() + i;
-            // Cache state is per image and branch, fresh each time: nothing survives into another image or request.
-            var cache = new StepCacheDriver(transformer, p.cache(), p.steps(), observer);
-            stats.add(cache.stats());
-            // Each image's metadata reproduces it alone: its own seed, n = 1.
-            String parameters = parametersJson(p.single(i));
+        return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
-            byte[] encoded = time.run("decode", () -> decode(latents, p, parameters));
-            images.add(new GenerationResult.Image(encoded, seed));
-        }
-        LOG.infof("generate %dx%d, %d steps, cfg %s, cache %s: %s", p.width(), p.height(), p.steps(), p.cfg(),
-                p.cache().backend(), stats.stream().map(CacheStats::summary).toList());
-        return new GenerationResult(images, time.totals(), CacheReport.of(p, stats));
-    }
-
-    private static String parametersJson(GenerationParams p) {
-        try {
-            return JSON.writeValueAsString(p.asMap());
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+            return time.run("decode", () -> decode(latents, p, parameters));
+        });
     }
 
     private PromptEmbeds encodePrompt(String prompt) {
@@ -312,7 +271,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         try (OnnxTensor zt = Tensors.of(runtime.env(), act, z, shape);
                 OrtSession.Result r = vae.run(Map.of("z", zt))) {
             float[] image = Tensors.floats(r.get(0));
-            byte[] rgb = VaePixels.toRgb(image, new long[] {1, 3, p.height(), p.width()});
+            byte[] rgb = DecodedPixels.toRgb(image, new long[] {1, 3, p.height(), p.width()});
             return ImageCodec.encode(ImageCodec.fromRgb(rgb, p.width(), p.height()), p.format(), p.jpegQuality(),
                     parameters);
         } catch (OrtException e) {
@@ -322,9 +281,6 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     @Override
     public void close() {
-        transformer.close();
-        textEncoder.close();
-        vae.close();
-        stores.forEach(WeightStore::close);
+        parts.close();
     }
 }

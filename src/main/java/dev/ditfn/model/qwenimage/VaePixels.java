@@ -3,9 +3,8 @@ package dev.ditfn.model.qwenimage;
 import java.util.Arrays;
 
 /**
- * The plain-Java steps around the VAE decoder graph (spec §3.4, §5.5): de-normalising the DiT's latents before
- * decoding, and turning the decoded {@code [-1, 1]} image into 8-bit RGB. All arithmetic is float32, in the order the
- * diffusers pipeline uses, so results match it bit for bit for fp32 latents.
+ * De-normalising the DiT's latents before the Qwen-Image VAE decoder (spec §3.4). Float32 arithmetic in the order
+ * the diffusers pipeline uses, so results match it bit for bit for fp32 latents.
  */
 public final class VaePixels {
     private VaePixels() {
@@ -51,45 +50,5 @@ public final class VaePixels {
     /** {@link #denormalize(float[], long[], float[], float[])} with the statistics of {@code config}. */
     public static float[] denormalize(float[] latents, long[] shape, QwenImageVaeConfig config) {
         return denormalize(latents, shape, config.latentsMean(), config.latentsStd());
-    }
-
-    /**
-     * Decoded image {@code [B, 3, H, W]} in [-1, 1] to interleaved 8-bit RGB {@code [B, H, W, 3]}: {@code x·0.5 +
-     * 0.5}, clamped to [0, 1], times 255, rounded half to even (numpy {@code round}), as unsigned bytes (read them
-     * with {@code & 0xFF}). NaN becomes 0.
-     */
-    public static byte[] toRgb(float[] image, long[] shape) {
-        if (shape.length != 4 || shape[1] != 3) {
-            throw new IllegalArgumentException("image shape must be [B, 3, H, W], got " + Arrays.toString(shape));
-        }
-        int b = Math.toIntExact(shape[0]);
-        int h = Math.toIntExact(shape[2]);
-        int w = Math.toIntExact(shape[3]);
-        int plane = Math.multiplyExact(h, w);
-        if ((long) b * 3 * plane != image.length) {
-            throw new IllegalArgumentException(image.length + " image values for shape " + Arrays.toString(shape));
-        }
-        byte[] rgb = new byte[image.length];
-        for (int n = 0; n < b; n++) {
-            for (int c = 0; c < 3; c++) {
-                int src = (n * 3 + c) * plane;
-                int dst = n * 3 * plane + c;
-                for (int p = 0; p < plane; p++) {
-                    rgb[dst + 3 * p] = (byte) toByte(image[src + p]);
-                }
-            }
-        }
-        return rgb;
-    }
-
-    /** One value of {@link #toRgb}: {@code [-1, 1] → 0..255}. */
-    public static int toByte(float x) {
-        float unit = x * 0.5f + 0.5f;
-        if (!(unit >= 0f)) { // also NaN
-            unit = 0f;
-        } else if (unit > 1f) {
-            unit = 1f;
-        }
-        return (int) Math.rint(unit * 255f);
     }
 }

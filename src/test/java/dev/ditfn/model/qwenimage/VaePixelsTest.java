@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ditfn.engine.DecodedPixels;
 import org.junit.jupiter.api.Test;
 
 /** (g) De-normalisation and RGB conversion on hand-computed values. */
@@ -49,23 +50,23 @@ class VaePixelsTest {
 
     @Test
     void toByteMapsMinusOneToZeroAndOneTo255WithClampAndHalfEvenRounding() {
-        assertEquals(0, VaePixels.toByte(-1f));
-        assertEquals(255, VaePixels.toByte(1f));
-        assertEquals(0, VaePixels.toByte(-3f)); // clamped
-        assertEquals(255, VaePixels.toByte(7f)); // clamped
-        assertEquals(128, VaePixels.toByte(0f)); // 0.5·255 = 127.5 -> half to even = 128
-        assertEquals(64, VaePixels.toByte(-0.5f)); // 0.25·255 = 63.75 -> 64
-        assertEquals(191, VaePixels.toByte(0.5f)); // 0.75·255 = 191.25 -> 191
-        assertEquals(76, VaePixels.toByte(-0.4f)); // (-0.2f + 0.5f)·255 = 76.5 exactly in float -> 76 (numpy), not 77
-        assertEquals(25, VaePixels.toByte(-0.8f)); // (-0.4f + 0.5f)·255 = 25.499998 in float -> 25
-        assertEquals(0, VaePixels.toByte(Float.NaN));
+        assertEquals(0, DecodedPixels.toByte(-1f));
+        assertEquals(255, DecodedPixels.toByte(1f));
+        assertEquals(0, DecodedPixels.toByte(-3f)); // clamped
+        assertEquals(255, DecodedPixels.toByte(7f)); // clamped
+        assertEquals(128, DecodedPixels.toByte(0f)); // 0.5·255 = 127.5 -> half to even = 128
+        assertEquals(64, DecodedPixels.toByte(-0.5f)); // 0.25·255 = 63.75 -> 64
+        assertEquals(191, DecodedPixels.toByte(0.5f)); // 0.75·255 = 191.25 -> 191
+        assertEquals(76, DecodedPixels.toByte(-0.4f)); // (-0.2f + 0.5f)·255 = 76.5 exactly in float -> 76 (numpy), not 77
+        assertEquals(25, DecodedPixels.toByte(-0.8f)); // (-0.4f + 0.5f)·255 = 25.499998 in float -> 25
+        assertEquals(0, DecodedPixels.toByte(Float.NaN));
     }
 
     @Test
     void toRgbIsInterleavedHwc() {
         // [B=1, 3, H=1, W=2]: pixel 0 = (R -1, G 0, B 1), pixel 1 = (R 1, G -0.5, B 0.5)
         float[] image = {-1f, 1f, 0f, -0.5f, 1f, 0.5f};
-        byte[] rgb = VaePixels.toRgb(image, new long[] {1, 3, 1, 2});
+        byte[] rgb = DecodedPixels.toRgb(image, new long[] {1, 3, 1, 2});
         int[] unsigned = new int[rgb.length];
         for (int i = 0; i < rgb.length; i++) {
             unsigned[i] = rgb[i] & 0xFF;
@@ -76,8 +77,8 @@ class VaePixelsTest {
     @Test
     void toRgbBatches() {
         // [B=2, 3, 1, 1]
-        byte[] rgb = VaePixels.toRgb(new float[] {-1f, -1f, -1f, 1f, 1f, 1f}, new long[] {2, 3, 1, 1});
+        byte[] rgb = DecodedPixels.toRgb(new float[] {-1f, -1f, -1f, 1f, 1f, 1f}, new long[] {2, 3, 1, 1});
         assertArrayEquals(new byte[] {0, 0, 0, (byte) 255, (byte) 255, (byte) 255}, rgb);
-        assertThrows(IllegalArgumentException.class, () -> VaePixels.toRgb(new float[4], new long[] {1, 4, 1, 1}));
+        assertThrows(IllegalArgumentException.class, () -> DecodedPixels.toRgb(new float[4], new long[] {1, 4, 1, 1}));
     }
 }
