@@ -120,6 +120,33 @@ public final class ReferenceMath {
         return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
+    // ---- row views ---------------------------------------------------------------------------------------
+
+    /** Rows of equal width concatenated into one row-major array. */
+    public static double[] flatten(double[][] rows) {
+        int width = rows.length == 0 ? 0 : rows[0].length;
+        double[] out = new double[rows.length * width];
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r].length != width) {
+                throw new IllegalArgumentException("row " + r + " has " + rows[r].length + " values, not " + width);
+            }
+            System.arraycopy(rows[r], 0, out, r * width, width);
+        }
+        return out;
+    }
+
+    /** A row-major array cut into rows of {@code width} values (copies). */
+    public static double[][] unflatten(double[] x, int width) {
+        if (width <= 0 || x.length % width != 0) {
+            throw new IllegalArgumentException(x.length + " values are not rows of " + width);
+        }
+        double[][] out = new double[x.length / width][];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = Arrays.copyOfRange(x, r * width, (r + 1) * width);
+        }
+        return out;
+    }
+
     // ---- linear algebra --------------------------------------------------------------------------------
 
     /** {@code [m, k] · [k, n]}. */
