@@ -19,11 +19,12 @@ import java.util.Arrays;
  *     what M-RoPE reduces to for text anyway)
  */
 public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads,
-        int intermediateSize, double rmsNormEps, double ropeTheta, int vocabSize, int[] mropeSection) {
+        int intermediateSize, double rmsNormEps, double ropeTheta, int vocabSize, int[] mropeSection)
+        implements QwenDecoderConfig {
 
     public static final String CLASS_NAME = "Qwen2_5_VLForConditionalGeneration";
     public static final String MODEL_TYPE = "qwen2_5_vl";
-    private static final String FILE = "text_encoder config.json";
+    private static final String FILE = QwenDecoderChecks.FILE;
     /** Qwen2_5_VLTextConfig defaults, used when the keys are absent. */
     public static final double DEFAULT_RMS_NORM_EPS = 1e-6;
     public static final double DEFAULT_ROPE_THETA = 1_000_000.0;
@@ -38,26 +39,13 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
 
     public QwenTextEncoderConfig {
         mropeSection = mropeSection == null ? new int[0] : mropeSection.clone();
-        positive(hiddenSize, "hidden_size");
-        positive(numHiddenLayers, "num_hidden_layers");
-        positive(numAttentionHeads, "num_attention_heads");
-        positive(numKeyValueHeads, "num_key_value_heads");
-        positive(intermediateSize, "intermediate_size");
-        positive(vocabSize, "vocab_size");
-        if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
-            throw ConfigJson.invalid(FILE, "rms_norm_eps must be positive, got " + rmsNormEps);
-        }
-        if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
-            throw ConfigJson.invalid(FILE, "rope_theta must be positive, got " + ropeTheta);
-        }
+        QwenDecoderChecks.sizes(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, intermediateSize,
+                vocabSize, rmsNormEps, ropeTheta);
         if (hiddenSize % numAttentionHeads != 0) {
             throw ConfigJson.invalid(FILE, "hidden_size " + hiddenSize + " must equal num_attention_heads "
                     + numAttentionHeads + " x head_dim");
         }
-        if (numAttentionHeads % numKeyValueHeads != 0) {
-            throw ConfigJson.invalid(FILE, "num_attention_heads " + numAttentionHeads
-                    + " must be a multiple of num_key_value_heads " + numKeyValueHeads);
-        }
+        QwenDecoderChecks.groups(numAttentionHeads, numKeyValueHeads);
         int headDim = hiddenSize / numAttentionHeads;
         if (headDim % 2 != 0) {
             throw ConfigJson.invalid(FILE, "head_dim = hidden_size / num_attention_heads = " + headDim
@@ -80,12 +68,6 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         }
     }
 
-    private static void positive(int v, String key) {
-        if (v <= 0) {
-            throw ConfigJson.invalid(FILE, key + " must be positive, got " + v);
-        }
-    }
-
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }
@@ -95,27 +77,22 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         return mropeSection.clone();
     }
 
-    /** Parameters of one decoder layer (spec §4.2: 233,057,792 for the 7B). */
-    public long parametersPerLayer() {
-        long h = hiddenSize;
-        long kv = (long) numKeyValueHeads * headDim();
-        return 2 * h + (h * h + h) + 2 * (kv * h + kv) + h * h + 3 * h * intermediateSize;
+    /** Qwen2.5 projects q, k and v with bias. */
+    @Override
+    public boolean qkvBias() {
+        return true;
     }
 
-    /** Parameters the text-only graph reads: embeddings, layers, final norm (spec §4.2: 7,070,619,136 for the 7B). */
-    public long parameterCount() {
-        return (long) vocabSize * hiddenSize + numHiddenLayers * parametersPerLayer() + hiddenSize;
+    /** Qwen2.5 has no per-head q/k norm. */
+    @Override
+    public boolean qkNorm() {
+        return false;
     }
 
-    /**
-     * Checks that every id {@code tokenizer} can produce has an embedding row ({@code vocab_size} &gt; 151645 for the
-     * real Qwen2 tokenizer).
-     */
-    public void checkTokenizer(ByteLevelBpeTokenizer tokenizer) {
-        if (tokenizer.vocabSize() > vocabSize) {
-            throw ConfigJson.invalid(FILE, "vocab_size " + vocabSize
-                    + " is too small for the tokenizer, whose largest id is " + (tokenizer.vocabSize() - 1));
-        }
+    /** Qwen-Image reads {@code hidden_states[-1]}, after the final norm. */
+    @Override
+    public Output output() {
+        return Output.LAST_HIDDEN_STATE;
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------
@@ -222,23 +199,7 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
      * {@code model.language_model.}.
      */
     public void writeRandomWeights(RandomWeights rnd, boolean newLayout) {
-        String p = prefix(newLayout);
-        long h = hiddenSize;
-        long kv = (long) numKeyValueHeads * headDim();
-        rnd.gaussian(p + "embed_tokens.weight", 1.0, vocabSize, h);
-        for (int i = 0; i < numHiddenLayers; i++) {
-            String l = p + "layers." + i + ".";
-            rnd.gain(l + "input_layernorm.weight", h);
-            rnd.linear(l + "self_attn.q_proj", h, h, true);
-            rnd.linear(l + "self_attn.k_proj", kv, h, true);
-            rnd.linear(l + "self_attn.v_proj", kv, h, true);
-            rnd.linear(l + "self_attn.o_proj", h, h, false);
-            rnd.gain(l + "post_attention_layernorm.weight", h);
-            rnd.linear(l + "mlp.gate_proj", intermediateSize, h, false);
-            rnd.linear(l + "mlp.up_proj", intermediateSize, h, false);
-            rnd.linear(l + "mlp.down_proj", h, intermediateSize, false);
-        }
-        rnd.gain(p + "norm.weight", h);
+        writeDecoderWeights(rnd, prefix(newLayout));
     }
 
     // ---- record plumbing (array component) -------------------------------------------------------------
