@@ -60,22 +60,13 @@ public record Qwen3TextEncoderConfig(int hiddenSize, int numHiddenLayers, int nu
         }
     }
 
-    /** Qwen3 checkpoints have no projection biases ({@code attention_bias: false}). */
+    /**
+     * No projection biases ({@code attention_bias: false}), per-head {@code q_norm}/{@code k_norm} before RoPE, and
+     * the output Z-Image reads: {@code hidden_states[-2]}, layer {@code num_hidden_layers - 2}'s raw output.
+     */
     @Override
-    public boolean qkvBias() {
-        return false;
-    }
-
-    /** Qwen3 normalises each q and k head ({@code self_attn.q_norm}, {@code k_norm}) before RoPE. */
-    @Override
-    public boolean qkNorm() {
-        return true;
-    }
-
-    /** Z-Image reads {@code hidden_states[-2]}: layer {@code num_hidden_layers - 2}'s raw output. */
-    @Override
-    public Output output() {
-        return Output.PENULTIMATE_HIDDEN_STATE;
+    public Variant variant() {
+        return Variant.QWEN3_PENULTIMATE;
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------

@@ -52,13 +52,33 @@ public interface QwenDecoderConfig {
 
     int vocabSize();
 
+    /**
+     * The decoder-layer variant and the output of one encoder: q/k/v biases or not, per-head q/k norms or not, which
+     * hidden state the graph outputs.
+     */
+    record Variant(boolean qkvBias, boolean qkNorm, Output output) {
+        /** Qwen2.5-VL as Qwen-Image reads it: q/k/v biases, no q/k norm, {@code hidden_states[-1]}. */
+        public static final Variant QWEN2_5_VL = new Variant(true, false, Output.LAST_HIDDEN_STATE);
+        /** Qwen3 as Z-Image reads it: no biases, q/k norms before RoPE, {@code hidden_states[-2]}. */
+        public static final Variant QWEN3_PENULTIMATE = new Variant(false, true, Output.PENULTIMATE_HIDDEN_STATE);
+    }
+
+    Variant variant();
+
     /** Whether {@code q_proj}, {@code k_proj}, {@code v_proj} carry a bias ({@code o_proj} never does). */
-    boolean qkvBias();
+    default boolean qkvBias() {
+        return variant().qkvBias();
+    }
 
     /** Whether q and k pass a per-head RMSNorm ({@code q_norm}, {@code k_norm}, width {@link #headDim()}) before RoPE. */
-    boolean qkNorm();
+    default boolean qkNorm() {
+        return variant().qkNorm();
+    }
 
-    Output output();
+    /** Which hidden state the encoder graph outputs. */
+    default Output output() {
+        return variant().output();
+    }
 
     /** The number of decoder layers the graph builds: all of them, or all but the last for the penultimate state. */
     default int layersBuilt() {

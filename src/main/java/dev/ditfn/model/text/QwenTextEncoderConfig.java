@@ -77,22 +77,10 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         return mropeSection.clone();
     }
 
-    /** Qwen2.5 projects q, k and v with bias. */
+    /** Q/k/v biases, no q/k norm; Qwen-Image reads {@code hidden_states[-1]}, after the final norm. */
     @Override
-    public boolean qkvBias() {
-        return true;
-    }
-
-    /** Qwen2.5 has no per-head q/k norm. */
-    @Override
-    public boolean qkNorm() {
-        return false;
-    }
-
-    /** Qwen-Image reads {@code hidden_states[-1]}, after the final norm. */
-    @Override
-    public Output output() {
-        return Output.LAST_HIDDEN_STATE;
+    public Variant variant() {
+        return Variant.QWEN2_5_VL;
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------

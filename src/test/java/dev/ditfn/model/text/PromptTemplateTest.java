@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,13 +55,18 @@ class PromptTemplateTest {
                 tok.tokenId("assistant"), tok.tokenId("Ċ")}, tail, "5 trailing template tokens");
     }
 
-    @Test
-    void longPromptsAreCutAt1058Tokens() {
+    /** Qwen-Image cuts at 1024 + 34 = 1058 tokens, Z-Image at 512 (its template suffix included). */
+    @ParameterizedTest
+    @CsvSource({"QWEN_IMAGE, 1058", "Z_IMAGE, 512"})
+    void longPromptsAreCutAtMaxTokens(String name, int maxTokens) {
+        PromptTemplate template = name.equals("Z_IMAGE") ? PromptTemplate.Z_IMAGE : PromptTemplate.QWEN_IMAGE;
+        assertEquals(maxTokens, template.maxTokens());
         String prompt = "x ".repeat(2000);
-        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tok, prompt);
-        assertEquals(1058, ids.length);
-        long[] full = tok.encode(PromptTemplate.QWEN_IMAGE.format(prompt));
-        assertArrayEquals(Arrays.copyOf(full, 1058), ids, "right-side truncation");
+        long[] ids = template.templateIds(tok, prompt);
+        assertEquals(maxTokens, ids.length);
+        long[] full = tok.encode(template.format(prompt));
+        assertArrayEquals(Arrays.copyOf(full, maxTokens), ids, "right-side truncation");
+        assertFalse(tok.decode(ids).endsWith("<|im_start|>assistant\n"), "the template suffix is lost too");
     }
 
     @Test
@@ -163,16 +170,6 @@ class PromptTemplateTest {
         // The CFG negative prompt "" is still templated, so it has rows.
         long[] empty = PromptTemplate.Z_IMAGE.templateIds(tok, "");
         assertEquals(head.length + 5, empty.length);
-    }
-
-    @Test
-    void zImageCutsLongPromptsAt512TokensSuffixIncluded() {
-        String prompt = "x ".repeat(2000);
-        long[] ids = PromptTemplate.Z_IMAGE.templateIds(tok, prompt);
-        assertEquals(512, ids.length);
-        long[] full = tok.encode(PromptTemplate.Z_IMAGE.format(prompt));
-        assertArrayEquals(Arrays.copyOf(full, 512), ids, "right-side truncation");
-        assertFalse(tok.decode(ids).endsWith("<|im_start|>assistant\n"), "the template suffix is lost too");
     }
 
     @Test
