@@ -70,7 +70,7 @@ public interface QwenDecoderConfig {
         return variant().qkvBias();
     }
 
-    /** Whether q and k pass a per-head RMSNorm ({@code q_norm}, {@code k_norm}, width {@link #headDim()}) before RoPE. */
+    /** Whether q and k pass a per-head RMSNorm ({@code q_norm}, {@code k_norm}; {@link #headDim()}) before RoPE. */
     default boolean qkNorm() {
         return variant().qkNorm();
     }

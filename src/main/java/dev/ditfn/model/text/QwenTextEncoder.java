@@ -119,9 +119,9 @@ public final class QwenTextEncoder {
         String a = layerPrefix + "self_attn.";
 
         Value n = nn.rmsNorm(h, g.weight(layerPrefix + "input_layernorm.weight", hidden), eps);
-        Value q = nn.linear(n, g.weight(a + "q_proj.weight", qWidth, hidden), projectionBias(g, a + "q_proj", qWidth));
-        Value k = nn.linear(n, g.weight(a + "k_proj.weight", kvWidth, hidden), projectionBias(g, a + "k_proj", kvWidth));
-        Value v = nn.linear(n, g.weight(a + "v_proj.weight", kvWidth, hidden), projectionBias(g, a + "v_proj", kvWidth));
+        Value q = nn.linear(n, g.weight(a + "q_proj.weight", qWidth, hidden), qkvBias(g, a + "q_proj", qWidth));
+        Value k = nn.linear(n, g.weight(a + "k_proj.weight", kvWidth, hidden), qkvBias(g, a + "k_proj", kvWidth));
+        Value v = nn.linear(n, g.weight(a + "v_proj.weight", kvWidth, hidden), qkvBias(g, a + "v_proj", kvWidth));
         Value cos3 = g.unsqueeze(cos, 1);
         Value sin3 = g.unsqueeze(sin, 1);
         q = rotateHalfRope(nn, g, q, heads, hd, headNorm(g, a + "q_norm", hd), eps, cos3, sin3);
@@ -138,7 +138,7 @@ public final class QwenTextEncoder {
     }
 
     /** {@code projection.bias [width]} if the variant has q/k/v biases, else null. */
-    private Value projectionBias(GraphBuilder g, String projection, long width) {
+    private Value qkvBias(GraphBuilder g, String projection, long width) {
         return config.qkvBias() ? g.weight(projection + ".bias", width) : null;
     }
 

@@ -13,7 +13,10 @@ import java.util.Arrays;
 
 /**
  * The language-model part of a Qwen2.5-VL {@code text_encoder/config.json} (spec §1, §4): what the text-only
- * encoder graph needs. Validated on construction (spec §6 rules; messages name the config keys).
+ * encoder graph needs. Validated on construction (spec §6 rules; messages name the config keys). As a
+ * {@link QwenDecoderConfig} it has the {@link QwenDecoderConfig.Variant#QWEN2_5_VL} layers and output, and
+ * {@code head_dim = hidden_size / num_attention_heads}; the parameter counts come from there (spec §4.2: 233,057,792
+ * per layer, 7,070,619,136 read by the graph for the 7B). Z-Image's Qwen3 encoder is {@link Qwen3TextEncoderConfig}.
  *
  * @param mropeSection {@code rope_scaling.mrope_section}; empty when the config has none (plain 1-D RoPE, which is
  *     what M-RoPE reduces to for text anyway)
