@@ -18,6 +18,15 @@ public record PromptTemplate(String template, int dropIndex, int tokenizerMaxLen
     public static final PromptTemplate QWEN_IMAGE = new PromptTemplate("<|im_start|>system\nDescribe the image by "
             + "detailing the color, shape, size, texture, quantity, text, spatial relationships of the objects and "
             + "background:<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n", 34, 1024);
+    /**
+     * Z-Image ({@code ZImagePipeline._encode_prompt}, zimage-edit-spec A4.1): the stock Qwen3 chat template of one user
+     * message with {@code add_generation_prompt=True, enable_thinking=True} (no system turn; the empty
+     * {@code <think>} block is only emitted when thinking is off), nothing dropped, and the tokenizer's
+     * {@code max_length} the pipeline's default {@code max_sequence_length} 512 with truncation. The encoder output
+     * is {@code hidden_states[-2]} of {@link Qwen3TextEncoderConfig}; all mask-1 rows are kept.
+     */
+    public static final PromptTemplate Z_IMAGE = new PromptTemplate(
+            "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n", 0, 512);
     /** {@code max_sequence_length} default of the pipelines' {@code __call__}. */
     public static final int DEFAULT_MAX_SEQUENCE_LENGTH = 512;
     /** The largest {@code max_sequence_length} the pipelines accept. */

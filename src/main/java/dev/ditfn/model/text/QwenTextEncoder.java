@@ -8,19 +8,31 @@ import dev.ditfn.onnx.Value;
 import dev.ditfn.onnx.WeightCatalog;
 
 /**
- * The Qwen2.5-VL language model as a text-only encoder graph (spec §4.3): token embedding, pre-norm decoder layers
- * (Qwen2RMSNorm; q/k/v projections with bias, o_proj without; rotate-half RoPE on q and k; grouped-query attention
- * with an additive causal/padding bias; SwiGLU MLP without biases), final RMSNorm. No LM head.
+ * A Qwen-family language model as a text-only encoder graph, for both text encoders the pipelines use; the
+ * {@link QwenDecoderConfig} picks the variant:
+ * <ul>
+ *   <li>{@link QwenTextEncoderConfig} (Qwen2.5-VL, Qwen-Image; spec §4.3): q/k/v projections with bias, every
+ *       layer, then the final RMSNorm ({@code hidden_states[-1]});</li>
+ *   <li>{@link Qwen3TextEncoderConfig} (Qwen3-4B, Z-Image; zimage-edit-spec A5): no projection biases, per-head
+ *       RMSNorm {@code q_norm}/{@code k_norm} on q and k before RoPE, an explicit {@code head_dim}, and the raw output
+ *       of layer {@code num_hidden_layers - 2} without the final norm ({@code hidden_states[-2]}; the last layer is
+ *       not built and its weights are not read).</li>
+ * </ul>
+ * Common to both: token embedding, pre-norm decoder layers (RMSNorm; {@code o_proj} without bias; rotate-half RoPE on
+ * q and k; grouped-query attention with an additive causal/padding bias; SwiGLU MLP without biases). No LM head.
  *
- * <p>Graph interface:
+ * <p>Use: {@code new QwenTextEncoder(config).build(target, weights)}; the tensor-name prefix ({@code model.} or
+ * {@code model.language_model.}) is detected from {@code weights}. Graph interface, the same for both variants:
  * <ul>
  *   <li>{@code input_ids [B, L]} int64</li>
  *   <li>{@code cos}, {@code sin} {@code [L, head_dim]} float32: rotate-half tables, row {@code p} is
- *       {@code cos/sin(concat(p·inv, p·inv))} ({@link QwenTextInputs#rope})</li>
+ *       {@code cos/sin(concat(p·inv, p·inv))} ({@link QwenDecoderConfig#rope}, i.e.
+ *       {@link QwenTextInputs#rope}{@code (L, config.headDim(), config.ropeTheta())}; for Qwen3 {@code head_dim} is
+ *       the config's explicit value, not {@code hidden_size / num_attention_heads})</li>
  *   <li>{@code attention_bias [B, 1, L, L]} float32: 0 where a query may attend, -inf elsewhere
  *       ({@link QwenTextInputs#attentionBias})</li>
- *   <li>output {@code last_hidden_state [B, L, hidden]} in the target's activation type, after the final norm
- *       (what the pipeline reads as {@code hidden_states[-1]})</li>
+ *   <li>output {@value #OUTPUT} {@code [B, L, hidden]} in the target's activation type: the hidden state
+ *       {@link QwenDecoderConfig#output()} names (for Qwen3 that is {@code hidden_states[-2]}, despite the name)</li>
  * </ul>
  * The tables are shared by the batch: row {@code p} serves every sample's position {@code p}. With right padding
  * that is exactly spec's {@code cumsum(mask) - 1}; with left padding a sample's valid tokens see positions shifted by
@@ -38,13 +50,14 @@ public final class QwenTextEncoder {
     /** New in-memory names ({@code _checkpoint_conversion_mapping}: {@code ^model} → {@code model.language_model}). */
     public static final String NEW_PREFIX = "model.language_model.";
 
-    private final QwenTextEncoderConfig config;
+    private final QwenDecoderConfig config;
 
-    public QwenTextEncoder(QwenTextEncoderConfig config) {
+    /** @param config a {@link QwenTextEncoderConfig} (Qwen2.5-VL) or a {@link Qwen3TextEncoderConfig} */
+    public QwenTextEncoder(QwenDecoderConfig config) {
         this.config = config;
     }
 
-    public QwenTextEncoderConfig config() {
+    public QwenDecoderConfig config() {
         return config;
     }
 
@@ -75,10 +88,12 @@ public final class QwenTextEncoder {
         Value bias = toAct(g, g.input(ATTENTION_BIAS, DType.FLOAT32, "batch", 1, "seq", "seq"));
 
         Value h = g.gather(g.weight(prefix + "embed_tokens.weight", config.vocabSize(), hidden), ids, 0);
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
+        for (int i = 0; i < config.layersBuilt(); i++) {
             h = decoderLayer(g, prefix + "layers." + i + ".", h, cos, sin, bias);
         }
-        Value out = new Layers(g).rmsNorm(h, g.weight(prefix + "norm.weight", hidden), (float) config.rmsNormEps());
+        Value out = config.output() == QwenDecoderConfig.Output.LAST_HIDDEN_STATE
+                ? new Layers(g).rmsNorm(h, g.weight(prefix + "norm.weight", hidden), (float) config.rmsNormEps())
+                : h;
         g.output(out, OUTPUT, g.act(), "batch", "seq", hidden);
         return g;
     }
@@ -86,7 +101,9 @@ public final class QwenTextEncoder {
     /**
      * One decoder layer on {@code h [B, L, hidden]}: {@code h += o_proj(attn(RoPE(q), RoPE(k), v))} on the
      * input-normed {@code h}, then {@code h += down(SiLU(gate(n)) ⊙ up(n))} with {@code n} the post-attention-normed
-     * {@code h}. {@code cos}, {@code sin} {@code [L, head_dim]} and {@code bias [B|1, 1, L, L]} in the activation type.
+     * {@code h}. With {@link QwenDecoderConfig#qkvBias()} the q/k/v projections add their biases; with
+     * {@link QwenDecoderConfig#qkNorm()} q and k pass their per-head RMSNorm before RoPE. {@code cos}, {@code sin}
+     * {@code [L, head_dim]} and {@code bias [B|1, 1, L, L]} in the activation type.
      *
      * @param layerPrefix e.g. {@code model.layers.3.}
      */
@@ -96,20 +113,21 @@ public final class QwenTextEncoder {
         long heads = config.numAttentionHeads();
         long kvHeads = config.numKeyValueHeads();
         long hd = config.headDim();
-        long kvWidth = kvHeads * hd;
+        long qWidth = config.queryWidth();
+        long kvWidth = config.keyValueWidth();
         float eps = (float) config.rmsNormEps();
         String a = layerPrefix + "self_attn.";
 
         Value n = nn.rmsNorm(h, g.weight(layerPrefix + "input_layernorm.weight", hidden), eps);
-        Value q = nn.linear(n, g.weight(a + "q_proj.weight", hidden, hidden), g.weight(a + "q_proj.bias", hidden));
-        Value k = nn.linear(n, g.weight(a + "k_proj.weight", kvWidth, hidden), g.weight(a + "k_proj.bias", kvWidth));
-        Value v = nn.linear(n, g.weight(a + "v_proj.weight", kvWidth, hidden), g.weight(a + "v_proj.bias", kvWidth));
+        Value q = nn.linear(n, g.weight(a + "q_proj.weight", qWidth, hidden), qkvBias(g, a + "q_proj", qWidth));
+        Value k = nn.linear(n, g.weight(a + "k_proj.weight", kvWidth, hidden), qkvBias(g, a + "k_proj", kvWidth));
+        Value v = nn.linear(n, g.weight(a + "v_proj.weight", kvWidth, hidden), qkvBias(g, a + "v_proj", kvWidth));
         Value cos3 = g.unsqueeze(cos, 1);
         Value sin3 = g.unsqueeze(sin, 1);
-        q = rotateHalfRope(g, q, heads, hd, cos3, sin3);
-        k = rotateHalfRope(g, k, kvHeads, hd, cos3, sin3);
+        q = rotateHalfRope(nn, g, q, heads, hd, headNorm(g, a + "q_norm", hd), eps, cos3, sin3);
+        k = rotateHalfRope(nn, g, k, kvHeads, hd, headNorm(g, a + "k_norm", hd), eps, cos3, sin3);
         Value attn = nn.attention(q, k, v, heads, kvHeads, hd, bias);
-        h = g.add(h, nn.linear(attn, g.weight(a + "o_proj.weight", hidden, hidden), null));
+        h = g.add(h, nn.linear(attn, g.weight(a + "o_proj.weight", hidden, qWidth), null));
 
         String m = layerPrefix + "mlp.";
         long inter = config.intermediateSize();
@@ -119,12 +137,27 @@ public final class QwenTextEncoder {
         return g.add(h, nn.linear(g.mul(gate, up), g.weight(m + "down_proj.weight", hidden, inter), null));
     }
 
+    /** {@code projection.bias [width]} if the variant has q/k/v biases, else null. */
+    private Value qkvBias(GraphBuilder g, String projection, long width) {
+        return config.qkvBias() ? g.weight(projection + ".bias", width) : null;
+    }
+
+    /** {@code norm.weight [head_dim]} if the variant has per-head q/k norms, else null. */
+    private Value headNorm(GraphBuilder g, String norm, long hd) {
+        return config.qkNorm() ? g.weight(norm + ".weight", hd) : null;
+    }
+
     /**
      * Rotate-half RoPE on merged heads {@code x [B, L, H·hd]} with {@code cos, sin [L, 1, hd]}:
-     * {@code y = x·cos + concat(-x[hd/2:], x[:hd/2])·sin} per head.
+     * {@code y = x·cos + concat(-x[hd/2:], x[:hd/2])·sin} per head, after the per-head RMSNorm {@code norm [hd]}
+     * when that is not null.
      */
-    private static Value rotateHalfRope(GraphBuilder g, Value x, long heads, long hd, Value cos, Value sin) {
+    private static Value rotateHalfRope(Layers nn, GraphBuilder g, Value x, long heads, long hd, Value norm, float eps,
+            Value cos, Value sin) {
         Value xh = g.reshape(x, 0, 0, heads, hd);
+        if (norm != null) {
+            xh = nn.rmsNorm(xh, norm, eps);
+        }
         Value[] halves = g.split(xh, 3, hd / 2, hd / 2);
         Value rotated = g.concat(3, g.neg(halves[1]), halves[0]);
         Value y = g.add(g.mul(xh, cos), g.mul(rotated, sin));

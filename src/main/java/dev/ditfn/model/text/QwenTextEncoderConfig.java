@@ -13,17 +13,21 @@ import java.util.Arrays;
 
 /**
  * The language-model part of a Qwen2.5-VL {@code text_encoder/config.json} (spec §1, §4): what the text-only
- * encoder graph needs. Validated on construction (spec §6 rules; messages name the config keys).
+ * encoder graph needs. Validated on construction (spec §6 rules; messages name the config keys). As a
+ * {@link QwenDecoderConfig} it has the {@link QwenDecoderConfig.Variant#QWEN2_5_VL} layers and output, and
+ * {@code head_dim = hidden_size / num_attention_heads}; the parameter counts come from there (spec §4.2: 233,057,792
+ * per layer, 7,070,619,136 read by the graph for the 7B). Z-Image's Qwen3 encoder is {@link Qwen3TextEncoderConfig}.
  *
  * @param mropeSection {@code rope_scaling.mrope_section}; empty when the config has none (plain 1-D RoPE, which is
  *     what M-RoPE reduces to for text anyway)
  */
 public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int numAttentionHeads, int numKeyValueHeads,
-        int intermediateSize, double rmsNormEps, double ropeTheta, int vocabSize, int[] mropeSection) {
+        int intermediateSize, double rmsNormEps, double ropeTheta, int vocabSize, int[] mropeSection)
+        implements QwenDecoderConfig {
 
     public static final String CLASS_NAME = "Qwen2_5_VLForConditionalGeneration";
     public static final String MODEL_TYPE = "qwen2_5_vl";
-    private static final String FILE = "text_encoder config.json";
+    private static final String FILE = QwenDecoderChecks.FILE;
     /** Qwen2_5_VLTextConfig defaults, used when the keys are absent. */
     public static final double DEFAULT_RMS_NORM_EPS = 1e-6;
     public static final double DEFAULT_ROPE_THETA = 1_000_000.0;
@@ -38,26 +42,13 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
 
     public QwenTextEncoderConfig {
         mropeSection = mropeSection == null ? new int[0] : mropeSection.clone();
-        positive(hiddenSize, "hidden_size");
-        positive(numHiddenLayers, "num_hidden_layers");
-        positive(numAttentionHeads, "num_attention_heads");
-        positive(numKeyValueHeads, "num_key_value_heads");
-        positive(intermediateSize, "intermediate_size");
-        positive(vocabSize, "vocab_size");
-        if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
-            throw ConfigJson.invalid(FILE, "rms_norm_eps must be positive, got " + rmsNormEps);
-        }
-        if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
-            throw ConfigJson.invalid(FILE, "rope_theta must be positive, got " + ropeTheta);
-        }
+        QwenDecoderChecks.sizes(hiddenSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads, intermediateSize,
+                vocabSize, rmsNormEps, ropeTheta);
         if (hiddenSize % numAttentionHeads != 0) {
             throw ConfigJson.invalid(FILE, "hidden_size " + hiddenSize + " must equal num_attention_heads "
                     + numAttentionHeads + " x head_dim");
         }
-        if (numAttentionHeads % numKeyValueHeads != 0) {
-            throw ConfigJson.invalid(FILE, "num_attention_heads " + numAttentionHeads
-                    + " must be a multiple of num_key_value_heads " + numKeyValueHeads);
-        }
+        QwenDecoderChecks.groups(numAttentionHeads, numKeyValueHeads);
         int headDim = hiddenSize / numAttentionHeads;
         if (headDim % 2 != 0) {
             throw ConfigJson.invalid(FILE, "head_dim = hidden_size / num_attention_heads = " + headDim
@@ -80,12 +71,6 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         }
     }
 
-    private static void positive(int v, String key) {
-        if (v <= 0) {
-            throw ConfigJson.invalid(FILE, key + " must be positive, got " + v);
-        }
-    }
-
     public int headDim() {
         return hiddenSize / numAttentionHeads;
     }
@@ -95,27 +80,10 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
         return mropeSection.clone();
     }
 
-    /** Parameters of one decoder layer (spec §4.2: 233,057,792 for the 7B). */
-    public long parametersPerLayer() {
-        long h = hiddenSize;
-        long kv = (long) numKeyValueHeads * headDim();
-        return 2 * h + (h * h + h) + 2 * (kv * h + kv) + h * h + 3 * h * intermediateSize;
-    }
-
-    /** Parameters the text-only graph reads: embeddings, layers, final norm (spec §4.2: 7,070,619,136 for the 7B). */
-    public long parameterCount() {
-        return (long) vocabSize * hiddenSize + numHiddenLayers * parametersPerLayer() + hiddenSize;
-    }
-
-    /**
-     * Checks that every id {@code tokenizer} can produce has an embedding row ({@code vocab_size} &gt; 151645 for the
-     * real Qwen2 tokenizer).
-     */
-    public void checkTokenizer(ByteLevelBpeTokenizer tokenizer) {
-        if (tokenizer.vocabSize() > vocabSize) {
-            throw ConfigJson.invalid(FILE, "vocab_size " + vocabSize
-                    + " is too small for the tokenizer, whose largest id is " + (tokenizer.vocabSize() - 1));
-        }
+    /** Q/k/v biases, no q/k norm; Qwen-Image reads {@code hidden_states[-1]}, after the final norm. */
+    @Override
+    public Variant variant() {
+        return Variant.QWEN2_5_VL;
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------
@@ -222,23 +190,7 @@ public record QwenTextEncoderConfig(int hiddenSize, int numHiddenLayers, int num
      * {@code model.language_model.}.
      */
     public void writeRandomWeights(RandomWeights rnd, boolean newLayout) {
-        String p = prefix(newLayout);
-        long h = hiddenSize;
-        long kv = (long) numKeyValueHeads * headDim();
-        rnd.gaussian(p + "embed_tokens.weight", 1.0, vocabSize, h);
-        for (int i = 0; i < numHiddenLayers; i++) {
-            String l = p + "layers." + i + ".";
-            rnd.gain(l + "input_layernorm.weight", h);
-            rnd.linear(l + "self_attn.q_proj", h, h, true);
-            rnd.linear(l + "self_attn.k_proj", kv, h, true);
-            rnd.linear(l + "self_attn.v_proj", kv, h, true);
-            rnd.linear(l + "self_attn.o_proj", h, h, false);
-            rnd.gain(l + "post_attention_layernorm.weight", h);
-            rnd.linear(l + "mlp.gate_proj", intermediateSize, h, false);
-            rnd.linear(l + "mlp.up_proj", intermediateSize, h, false);
-            rnd.linear(l + "mlp.down_proj", h, intermediateSize, false);
-        }
-        rnd.gain(p + "norm.weight", h);
+        writeDecoderWeights(rnd, prefix(newLayout));
     }
 
     // ---- record plumbing (array component) -------------------------------------------------------------

@@ -81,7 +81,11 @@ public final class QwenTextInputs {
     public record Rope(float[] cos, float[] sin, int rows, int headDim) {
     }
 
-    /** Tables for positions {@code 0 .. length-1} (the graph inputs for a batch padded to {@code length}). */
+    /**
+     * Tables for positions {@code 0 .. length-1} (the graph inputs for a batch padded to {@code length}).
+     * {@code headDim} is {@link QwenDecoderConfig#headDim()}: for Qwen3 the config's explicit {@code head_dim} (128
+     * for Qwen3-4B), not {@code hidden_size / num_attention_heads}; {@link QwenDecoderConfig#rope(int)} passes it.
+     */
     public static Rope rope(int length, int headDim, double theta) {
         long[] pos = new long[length];
         for (int i = 0; i < length; i++) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -53,13 +55,18 @@ class PromptTemplateTest {
                 tok.tokenId("assistant"), tok.tokenId("Ċ")}, tail, "5 trailing template tokens");
     }
 
-    @Test
-    void longPromptsAreCutAt1058Tokens() {
+    /** Qwen-Image cuts at 1024 + 34 = 1058 tokens, Z-Image at 512 (its template suffix included). */
+    @ParameterizedTest
+    @CsvSource({"QWEN_IMAGE, 1058", "Z_IMAGE, 512"})
+    void longPromptsAreCutAtMaxTokens(String name, int maxTokens) {
+        PromptTemplate template = name.equals("Z_IMAGE") ? PromptTemplate.Z_IMAGE : PromptTemplate.QWEN_IMAGE;
+        assertEquals(maxTokens, template.maxTokens());
         String prompt = "x ".repeat(2000);
-        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tok, prompt);
-        assertEquals(1058, ids.length);
-        long[] full = tok.encode(PromptTemplate.QWEN_IMAGE.format(prompt));
-        assertArrayEquals(Arrays.copyOf(full, 1058), ids, "right-side truncation");
+        long[] ids = template.templateIds(tok, prompt);
+        assertEquals(maxTokens, ids.length);
+        long[] full = tok.encode(template.format(prompt));
+        assertArrayEquals(Arrays.copyOf(full, maxTokens), ids, "right-side truncation");
+        assertFalse(tok.decode(ids).endsWith("<|im_start|>assistant\n"), "the template suffix is lost too");
     }
 
     @Test
@@ -135,5 +142,54 @@ class PromptTemplateTest {
         PromptTemplate.PromptEmbeds cut = PromptTemplate.QWEN_IMAGE.select(hidden, mask, 2, len, width, 3);
         assertEquals(3, cut.length());
         assertTrue(cut.maskAllOnes(), "both samples fill the cut length");
+    }
+
+    // ---- Z-Image (Qwen3 chat template, nothing dropped) -------------------------------------------------
+
+    @Test
+    void zImageTemplateIsTheQwen3ChatTemplateOfOneUserMessage() {
+        // Stock Qwen3 template, add_generation_prompt=True, enable_thinking=True: no system turn, no <think> block.
+        assertEquals("<|im_start|>user\na {cat}<|im_end|>\n<|im_start|>assistant\n",
+                PromptTemplate.Z_IMAGE.format("a {cat}"));
+        assertEquals(0, PromptTemplate.Z_IMAGE.dropIndex());
+        assertEquals(512, PromptTemplate.Z_IMAGE.tokenizerMaxLength());
+        assertEquals(512, PromptTemplate.Z_IMAGE.maxTokens(), "tokenizer max_length = max_sequence_length 512");
+    }
+
+    @Test
+    void zImageKeepsEveryTemplateToken() {
+        String prompt = "A red cat sits on the mat";
+        long[] ids = PromptTemplate.Z_IMAGE.templateIds(tok, prompt);
+        assertEquals(PromptTemplate.Z_IMAGE.format(prompt), tok.decode(ids), "nothing dropped or cut");
+        long[] head = tok.encode("<|im_start|>user\n");
+        assertArrayEquals(head, Arrays.copyOf(ids, head.length));
+        long[] tail = {tok.tokenId("<|im_end|>"), tok.tokenId("Ċ"), tok.tokenId("<|im_start|>"),
+            tok.tokenId("assistant"), tok.tokenId("Ċ")};
+        assertArrayEquals(tail, Arrays.copyOfRange(ids, ids.length - 5, ids.length), "5 trailing template tokens");
+        assertArrayEquals(tok.encode(prompt), Arrays.copyOfRange(ids, head.length, ids.length - 5));
+        // The CFG negative prompt "" is still templated, so it has rows.
+        long[] empty = PromptTemplate.Z_IMAGE.templateIds(tok, "");
+        assertEquals(head.length + 5, empty.length);
+    }
+
+    @Test
+    void zImageSelectKeepsAllValidRows() {
+        int width = 3;
+        int len = 6;
+        float[] hidden = rows(len, width, 0);
+        long[] mask = {1, 1, 1, 1, 0, 0};
+        assertArrayEquals(Arrays.copyOf(hidden, 4 * width), PromptTemplate.Z_IMAGE.select(hidden, mask, width, 512));
+        long[] none = new long[len];
+        assertThrows(IllegalArgumentException.class, () -> PromptTemplate.Z_IMAGE.select(hidden, none, width, 512));
+        float[] two = new float[2 * len * width];
+        System.arraycopy(hidden, 0, two, 0, hidden.length);
+        System.arraycopy(rows(len, width, 1000), 0, two, hidden.length, hidden.length);
+        long[] masks = {1, 1, 1, 1, 0, 0, /* */ 1, 1, 0, 0, 0, 0};
+        PromptTemplate.PromptEmbeds p = PromptTemplate.Z_IMAGE.select(two, masks, 2, len, width, 512);
+        assertEquals(4, p.length());
+        assertEquals(List.of(1L, 1L, 1L, 1L, 1L, 1L, 0L, 0L), Arrays.stream(p.mask()).boxed().toList());
+        assertEquals(0f, p.embeds()[0]);
+        assertEquals(1001f, p.embeds()[5 * width]);
+        assertEquals(0f, p.embeds()[6 * width]);
     }
 }

@@ -12,22 +12,51 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Plain-Java double-precision reference of the Qwen2.5-VL text-only forward (spec §4.3), written from the spec
- * rather than from the graph: embedding lookup; positions {@code cumsum(mask) - 1} per sample (1 at padding);
+ * Plain-Java double-precision reference of the Qwen text-only forwards, written from the specs rather than from the
+ * graph. Qwen2.5-VL (spec §4.3): embedding lookup; positions {@code cumsum(mask) - 1} per sample (1 at padding);
  * M-RoPE with three identical position streams and {@code mrope_section} chunk selection, rotate-half pairing;
- * pre-norm layers with Qwen2RMSNorm, GQA attention with a causal + padding mask, SwiGLU MLP; final norm.
- * Tensors are flat row-major arrays.
+ * pre-norm layers with Qwen2RMSNorm, q/k/v biases, GQA attention with a causal + padding mask, SwiGLU MLP; final
+ * norm. Qwen3 (zimage-edit-spec A5, transformers {@code modeling_qwen3.py}): no biases, per-head RMSNorm of q and k
+ * over the explicit {@code head_dim} before plain rotate-half RoPE, and the output {@code hidden_states[-2]} = the raw
+ * output of layer {@code n - 2}. The {@code with…} switches compute it the wrong way on purpose, for tests that show
+ * the graph would differ. Tensors are flat row-major arrays.
  */
 final class QwenTextReference {
-    private final QwenTextEncoderConfig c;
+    private final QwenDecoderConfig c;
     private final WeightStore store;
     private final String prefix;
     private final Map<String, double[]> cache = new HashMap<>();
+    private boolean qkNorm;
+    private boolean qkNormAfterRope;
+    private boolean finalNorm;
+    private int layers;
 
-    QwenTextReference(QwenTextEncoderConfig config, WeightStore store) {
+    QwenTextReference(QwenDecoderConfig config, WeightStore store) {
         this.c = config;
         this.store = store;
         this.prefix = store.contains("model.embed_tokens.weight") ? "model." : "model.language_model.";
+        this.qkNorm = config.qkNorm();
+        this.finalNorm = config.output() == QwenDecoderConfig.Output.LAST_HIDDEN_STATE;
+        this.layers = config.layersBuilt();
+    }
+
+    /** Applies the per-head q/k norm or not, whatever the config says. */
+    QwenTextReference withQkNorm(boolean on) {
+        qkNorm = on;
+        return this;
+    }
+
+    /** Applies the per-head q/k norm after RoPE instead of before. */
+    QwenTextReference withQkNormAfterRope() {
+        qkNormAfterRope = true;
+        return this;
+    }
+
+    /** Runs {@code n} layers and then the final norm or not ({@code hidden_states[n]} or {@code norm(...)}). */
+    QwenTextReference withOutput(int n, boolean norm) {
+        layers = n;
+        finalNorm = norm;
+        return this;
     }
 
     private double[] w(String name) {
@@ -36,7 +65,10 @@ final class QwenTextReference {
 
     // ---- whole model -----------------------------------------------------------------------------------
 
-    /** {@code last_hidden_state [B, L, hidden]} for {@code ids, mask [B, L]}; rows of padding positions are 0. */
+    /**
+     * The encoder output {@code [B, L, hidden]} for {@code ids, mask [B, L]} (the final-normed last state, or for
+     * Qwen3 {@code hidden_states[-2]}); rows of padding positions are 0.
+     */
     double[] forward(long[] ids, long[] mask, int batch, int len) {
         int hidden = c.hiddenSize();
         double[] emb = w(prefix + "embed_tokens.weight");
@@ -57,10 +89,10 @@ final class QwenTextReference {
                 }
             }
         }
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
+        for (int l = 0; l < layers; l++) {
             h = layer(h, batch, len, pos, bias, prefix + "layers." + l + ".");
         }
-        double[] out = rmsNorm(h, batch * len, hidden, w(prefix + "norm.weight"), c.rmsNormEps());
+        double[] out = finalNorm ? rmsNorm(h, batch * len, hidden, w(prefix + "norm.weight"), c.rmsNormEps()) : h;
         for (int t = 0; t < batch * len; t++) {
             if (mask[t] == 0) {
                 Arrays.fill(out, t * hidden, (t + 1) * hidden, 0);
@@ -80,19 +112,20 @@ final class QwenTextReference {
         int heads = c.numAttentionHeads();
         int kvHeads = c.numKeyValueHeads();
         int hd = c.headDim();
+        int qw = heads * hd;
         int kvw = kvHeads * hd;
         int rows = batch * len;
         double eps = c.rmsNormEps();
         String a = lp + "self_attn.";
         double[] n = rmsNorm(h, rows, hidden, w(lp + "input_layernorm.weight"), eps);
-        double[] q = linear(n, w(a + "q_proj.weight"), w(a + "q_proj.bias"), rows, hidden, hidden);
-        double[] k = linear(n, w(a + "k_proj.weight"), w(a + "k_proj.bias"), rows, hidden, kvw);
-        double[] v = linear(n, w(a + "v_proj.weight"), w(a + "v_proj.bias"), rows, hidden, kvw);
-        q = mrope(q, rows, heads, hd, pos);
-        k = mrope(k, rows, kvHeads, hd, pos);
+        double[] q = linear(n, w(a + "q_proj.weight"), bias(a + "q_proj"), rows, hidden, qw);
+        double[] k = linear(n, w(a + "k_proj.weight"), bias(a + "k_proj"), rows, hidden, kvw);
+        double[] v = linear(n, w(a + "v_proj.weight"), bias(a + "v_proj"), rows, hidden, kvw);
+        q = normAndRope(q, rows, heads, hd, pos, a + "q_norm.weight");
+        k = normAndRope(k, rows, kvHeads, hd, pos, a + "k_norm.weight");
         double[] attn = ReferenceMath.attention(q, k, v, batch, len, len, heads, kvHeads, hd, bias,
                 new int[] {batch, 1, len, len});
-        double[] h1 = add(h, linear(attn, w(a + "o_proj.weight"), null, rows, hidden, hidden));
+        double[] h1 = add(h, linear(attn, w(a + "o_proj.weight"), null, rows, qw, hidden));
         int inter = c.intermediateSize();
         String m = lp + "mlp.";
         n = rmsNorm(h1, rows, hidden, w(lp + "post_attention_layernorm.weight"), eps);
@@ -103,6 +136,22 @@ final class QwenTextReference {
             act[i] = ReferenceMath.silu(gate[i]) * up[i];
         }
         return add(h1, linear(act, w(m + "down_proj.weight"), null, rows, inter, hidden));
+    }
+
+    /** {@code projection.bias} when the variant has q/k/v biases, else null. */
+    private double[] bias(String projection) {
+        return c.qkvBias() ? w(projection + ".bias") : null;
+    }
+
+    /**
+     * RoPE on {@code x [rows, heads·hd]}, with the per-head RMSNorm {@code normWeight [hd]} (eps {@code rms_norm_eps})
+     * before it when switched on (or after it, for {@link #withQkNormAfterRope()}).
+     */
+    private double[] normAndRope(double[] x, int rows, int heads, int hd, long[] pos, String normWeight) {
+        boolean before = qkNorm && !qkNormAfterRope;
+        double[] y = before ? rmsNorm(x, rows * heads, hd, w(normWeight), c.rmsNormEps()) : x;
+        y = mrope(y, rows, heads, hd, pos);
+        return qkNorm && qkNormAfterRope ? rmsNorm(y, rows * heads, hd, w(normWeight), c.rmsNormEps()) : y;
     }
 
     /** Causal bias for unpadded sequences: {@code bias[b, i, j] = 0} for {@code j <= i}, else {@code -inf}. */
@@ -119,14 +168,15 @@ final class QwenTextReference {
     // ---- building blocks -------------------------------------------------------------------------------
 
     /**
-     * Multimodal RoPE on {@code x [rows, heads·hd]} as Qwen2.5-VL applies it to text: three position streams
+     * Multimodal RoPE on {@code x [rows, heads·hd]} as Qwen2.5-VL applies it to text (for Qwen3, which has no
+     * {@code mrope_section}, this is plain rotate-half RoPE): three position streams
      * (t, h, w), all equal to {@code pos}; {@code emb = concat(p·inv, p·inv)} per stream; the hd columns split into
      * chunks {@code mrope_section * 2}, chunk i taken from stream {@code i mod 3}; then rotate-half:
      * {@code y = x·cos + rotate_half(x)·sin}, {@code rotate_half(x) = concat(-x[hd/2:], x[:hd/2])}.
      */
     double[] mrope(double[] x, int rows, int heads, int hd, long[] pos) {
         int half = hd / 2;
-        int[] section = c.mropeSection();
+        int[] section = c instanceof QwenTextEncoderConfig vl ? vl.mropeSection() : new int[0];
         int[] stream = new int[hd];
         if (section.length == 0) {
             section = new int[] {half};
