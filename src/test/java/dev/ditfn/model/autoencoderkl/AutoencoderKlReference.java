@@ -140,7 +140,12 @@ final class AutoencoderKlReference {
     /** {@code F.interpolate(scale_factor=2, mode="nearest")} then the 3×3 {@code conv}. */
     Img upsample(Img x, String prefix) {
         double[] up = ReferenceMath.upsampleNearest(x.v(), x.shape(), 1, 1, 2, 2);
-        return same(new Img(up, x.n(), x.c(), 2 * x.h(), 2 * x.w()), prefix + ".conv");
+        return upsampleWith(prefix, new Img(up, x.n(), x.c(), 2 * x.h(), 2 * x.w()));
+    }
+
+    /** The upsampler's conv on an already enlarged {@code up} (tests try wrong interpolations with it). */
+    Img upsampleWith(String prefix, Img up) {
+        return same(up, prefix + ".conv");
     }
 
     /** {@code F.pad(x, (0, 1, 0, 1))} (right and bottom), then the 3×3 {@code conv}, stride 2, no padding. */
