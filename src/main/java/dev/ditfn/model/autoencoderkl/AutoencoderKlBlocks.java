@@ -1,5 +1,7 @@
 package dev.ditfn.model.autoencoderkl;
 
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Resample;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Stage;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.Layers;
 import dev.ditfn.onnx.Value;
@@ -56,6 +58,19 @@ final class AutoencoderKlBlocks {
         Value o = l.attention(q, k, v, 1, 1, c, null);
         o = l.linear(o, g.weight(prefix + ".to_out.0.weight", c, c), g.weight(prefix + ".to_out.0.bias", c));
         return g.add(l.tokensToImage(o, x), x);
+    }
+
+    /** A {@code DownEncoderBlock2D} or {@code UpDecoderBlock2D}: its resnets, then its resampler if any. */
+    static Value stage(GraphBuilder g, Value x, Stage s, int groups) {
+        for (int r = 0; r < s.resnets(); r++) {
+            x = resnet(g, x, s.resnet(r), s.resnetIn(r), s.outDim(), groups);
+        }
+        if (s.resample() == Resample.DOWN) {
+            x = downsample(g, x, s.resampler(), s.outDim());
+        } else if (s.resample() == Resample.UP) {
+            x = upsample(g, x, s.resampler(), s.outDim());
+        }
+        return x;
     }
 
     /** {@code UNetMidBlock2D} (one layer): resnet, attention (when {@code attention}), resnet, all at C channels. */

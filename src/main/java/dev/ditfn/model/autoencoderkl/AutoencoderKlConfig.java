@@ -81,12 +81,36 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
     public static final AutoencoderKlConfig TINY = new AutoencoderKlConfig(3, 3, 16, new int[] {16, 16, 32, 32}, 1,
             8, "silu", FLUX.downBlockTypes, FLUX.upBlockTypes, true, false, false, 0.3611, 0.1159, null, null, true, 64);
 
-    /** One encoder down block: {@code resnets} resnets {@code inDim → outDim}, then a downsampler if {@code downsample}. */
-    public record DownBlock(int index, int inDim, int outDim, int resnets, boolean downsample) {
+    /** How a {@link Stage} ends. */
+    public enum Resample {
+        NONE, DOWN, UP
     }
 
-    /** One decoder up block: {@code resnets} resnets {@code inDim → outDim}, then an upsampler if {@code upsample}. */
-    public record UpBlock(int index, int inDim, int outDim, int resnets, boolean upsample) {
+    /**
+     * One encoder down block ({@code encoder.down_blocks.i}) or decoder up block ({@code decoder.up_blocks.i}):
+     * {@code resnets} resnets, the first {@code inDim → outDim} and the others {@code outDim → outDim}, then the
+     * resampler, if any, at {@code outDim} channels ({@code downsamplers.0} halves H and W, {@code upsamplers.0}
+     * doubles them).
+     */
+    public record Stage(String prefix, int inDim, int outDim, int resnets, Resample resample) {
+        /** The name prefix of resnet {@code r}. */
+        public String resnet(int r) {
+            return prefix + ".resnets." + r;
+        }
+
+        /** Input channels of resnet {@code r}. */
+        public int resnetIn(int r) {
+            return r == 0 ? inDim : outDim;
+        }
+
+        /** The name prefix of the resampler ({@code downsamplers.0} or {@code upsamplers.0}); null when none. */
+        public String resampler() {
+            return switch (resample) {
+                case NONE -> null;
+                case DOWN -> prefix + ".downsamplers.0";
+                case UP -> prefix + ".upsamplers.0";
+            };
+        }
     }
 
     /** Validates (messages name the config.json keys) and copies the arrays. */
@@ -296,23 +320,23 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
     }
 
     /** The encoder's down blocks in order, as diffusers {@code Encoder} builds them. */
-    public List<DownBlock> encoderDownBlocks() {
-        List<DownBlock> blocks = new ArrayList<>();
+    public List<Stage> encoderDownBlocks() {
+        List<Stage> blocks = new ArrayList<>();
         int n = blockOutChannels.length;
         for (int i = 0; i < n; i++) {
-            int in = blockOutChannels[Math.max(0, i - 1)];
-            blocks.add(new DownBlock(i, in, blockOutChannels[i], layersPerBlock, i != n - 1));
+            blocks.add(new Stage("encoder.down_blocks." + i, blockOutChannels[Math.max(0, i - 1)], blockOutChannels[i],
+                    layersPerBlock, i == n - 1 ? Resample.NONE : Resample.DOWN));
         }
         return Collections.unmodifiableList(blocks);
     }
 
-    /** The decoder's up blocks in order, as diffusers {@code Decoder} builds them. */
-    public List<UpBlock> decoderUpBlocks() {
-        List<UpBlock> blocks = new ArrayList<>();
+    /** The decoder's up blocks in order, as diffusers {@code Decoder} builds them (over reversed channels). */
+    public List<Stage> decoderUpBlocks() {
+        List<Stage> blocks = new ArrayList<>();
         int n = blockOutChannels.length;
         for (int i = 0; i < n; i++) {
-            int in = blockOutChannels[n - 1 - Math.max(0, i - 1)];
-            blocks.add(new UpBlock(i, in, blockOutChannels[n - 1 - i], layersPerBlock + 1, i != n - 1));
+            blocks.add(new Stage("decoder.up_blocks." + i, blockOutChannels[n - 1 - Math.max(0, i - 1)],
+                    blockOutChannels[n - 1 - i], layersPerBlock + 1, i == n - 1 ? Resample.NONE : Resample.UP));
         }
         return Collections.unmodifiableList(blocks);
     }
@@ -328,17 +352,9 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
     public Map<String, long[]> encoderTensorShapes() {
         Map<String, long[]> t = new LinkedHashMap<>();
         conv(t, "encoder.conv_in", inChannels, blockOutChannels[0], 3);
-        for (DownBlock b : encoderDownBlocks()) {
-            String p = "encoder.down_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                resnet(t, p + ".resnets." + r, r == 0 ? b.inDim() : b.outDim(), b.outDim());
-            }
-            if (b.downsample()) {
-                conv(t, p + ".downsamplers.0.conv", b.outDim(), b.outDim(), 3);
-            }
-        }
+        encoderDownBlocks().forEach(b -> stage(t, b));
         midBlock(t, "encoder.mid_block");
-        norm(t, "encoder.conv_norm_out", blockOutChannels[blockOutChannels.length - 1]);
+        norm(t, "encoder.conv_norm_out", midChannels());
         conv(t, "encoder.conv_out", midChannels(), 2 * latentChannels, 3);
         if (useQuantConv) {
             conv(t, "quant_conv", 2 * latentChannels, 2 * latentChannels, 1);
@@ -351,21 +367,22 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
         Map<String, long[]> t = new LinkedHashMap<>();
         conv(t, "decoder.conv_in", latentChannels, midChannels(), 3);
         midBlock(t, "decoder.mid_block");
-        for (UpBlock b : decoderUpBlocks()) {
-            String p = "decoder.up_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                resnet(t, p + ".resnets." + r, r == 0 ? b.inDim() : b.outDim(), b.outDim());
-            }
-            if (b.upsample()) {
-                conv(t, p + ".upsamplers.0.conv", b.outDim(), b.outDim(), 3);
-            }
-        }
+        decoderUpBlocks().forEach(b -> stage(t, b));
         norm(t, "decoder.conv_norm_out", blockOutChannels[0]);
         conv(t, "decoder.conv_out", blockOutChannels[0], outChannels, 3);
         if (usePostQuantConv) {
             conv(t, "post_quant_conv", latentChannels, latentChannels, 1);
         }
         return t;
+    }
+
+    private static void stage(Map<String, long[]> t, Stage s) {
+        for (int r = 0; r < s.resnets(); r++) {
+            resnet(t, s.resnet(r), s.resnetIn(r), s.outDim());
+        }
+        if (s.resampler() != null) {
+            conv(t, s.resampler() + ".conv", s.outDim(), s.outDim(), 3);
+        }
     }
 
     private void midBlock(Map<String, long[]> t, String prefix) {

@@ -1,6 +1,6 @@
 package dev.ditfn.model.autoencoderkl;
 
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.UpBlock;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Stage;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Value;
@@ -41,18 +41,10 @@ public final class AutoencoderKlDecoder {
         int mid = config.midChannels();
         x = AutoencoderKlBlocks.conv(g, x, "decoder.conv_in", latent, mid, 3);
         x = AutoencoderKlBlocks.midBlock(g, x, "decoder.mid_block", mid, groups, config.midBlockAddAttention());
-        int channels = mid;
-        for (UpBlock b : config.decoderUpBlocks()) {
-            String p = "decoder.up_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                x = AutoencoderKlBlocks.resnet(g, x, p + ".resnets." + r, r == 0 ? b.inDim() : b.outDim(), b.outDim(),
-                        groups);
-            }
-            if (b.upsample()) {
-                x = AutoencoderKlBlocks.upsample(g, x, p + ".upsamplers.0", b.outDim());
-            }
-            channels = b.outDim();
+        for (Stage b : config.decoderUpBlocks()) {
+            x = AutoencoderKlBlocks.stage(g, x, b, groups);
         }
+        int channels = config.blockOutChannels()[0];
         x = g.silu(AutoencoderKlBlocks.groupNorm(g, x, "decoder.conv_norm_out", channels, groups));
         x = AutoencoderKlBlocks.conv(g, x, "decoder.conv_out", channels, config.outChannels(), 3);
         g.output(x, OUTPUT, g.act(), "batch", config.outChannels(), "height", "width");

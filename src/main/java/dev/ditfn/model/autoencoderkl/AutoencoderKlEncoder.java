@@ -1,6 +1,6 @@
 package dev.ditfn.model.autoencoderkl;
 
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.DownBlock;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Stage;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Value;
@@ -39,15 +39,8 @@ public final class AutoencoderKlEncoder {
         int first = config.blockOutChannels()[0];
         Value x = g.input(INPUT, g.act(), "batch", config.inChannels(), "height", "width");
         x = AutoencoderKlBlocks.conv(g, x, "encoder.conv_in", config.inChannels(), first, 3);
-        for (DownBlock b : config.encoderDownBlocks()) {
-            String p = "encoder.down_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                x = AutoencoderKlBlocks.resnet(g, x, p + ".resnets." + r, r == 0 ? b.inDim() : b.outDim(), b.outDim(),
-                        groups);
-            }
-            if (b.downsample()) {
-                x = AutoencoderKlBlocks.downsample(g, x, p + ".downsamplers.0", b.outDim());
-            }
+        for (Stage b : config.encoderDownBlocks()) {
+            x = AutoencoderKlBlocks.stage(g, x, b, groups);
         }
         int mid = config.midChannels();
         x = AutoencoderKlBlocks.midBlock(g, x, "encoder.mid_block", mid, groups, config.midBlockAddAttention());

@@ -23,7 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -50,10 +52,6 @@ class AutoencoderKlBlocksTest {
         return t.activationType() == DType.FLOAT32 ? FP32_TOL : FP16_TOL;
     }
 
-    private static float[] input(GraphTarget t, Random rnd, int n) {
-        return roundTo(t.activationType(), normal(rnd, n, 1.5));
-    }
-
     private static void conv(RandomWeights rnd, String prefix, int in, int out, int k) {
         rnd.gaussian(prefix + ".weight", 1.0 / Math.sqrt(in * k * k), out, in, k, k);
         rnd.gaussian(prefix + ".bias", 0.1, out);
@@ -66,6 +64,25 @@ class AutoencoderKlBlocksTest {
 
     private AutoencoderKlReference reference() {
         return new AutoencoderKlReference(r.store(), GROUPS);
+    }
+
+    /**
+     * Stages {@code fill}'s weights in the target's type, runs {@code block} on random {@code [b, c, h, w]} input and
+     * compares with {@code reference} applied to the same input; returns that input for further checks.
+     */
+    private Img compareBlock(GraphTarget target, long seed, Consumer<RandomWeights> fill, int[] in, int[] out,
+            BiFunction<GraphBuilder, Value, Value> block, Function<Img, Img> reference, String what)
+            throws Exception {
+        r.random(target.activationType(), seed, fill);
+        float[] x = roundTo(target.activationType(), normal(new Random(seed), in[0] * in[1] * in[2] * in[3], 1.5));
+        GraphBuilder g = r.graph(target);
+        g.output(block.apply(g, g.input("x", g.act(), in[0], in[1], in[2], in[3])), "y", g.act(), out[0], out[1],
+                out[2], out[3]);
+        float[] got = r.runSingle(g, Map.of("x", Input.of(x, in[0], in[1], in[2], in[3])), out[0], out[1], out[2],
+                out[3]);
+        Img input = new Img(d(x), in[0], in[1], in[2], in[3]);
+        assertClose(reference.apply(input).v(), got, tol(target), what + " " + target);
+        return input;
     }
 
     /** The largest absolute difference, to show a wrong variant is far outside the tolerance. */
@@ -97,14 +114,9 @@ class AutoencoderKlBlocksTest {
                 conv(rnd, p + ".conv_shortcut", in, out, 1);
             }
         };
-        r.random(target.activationType(), 11, fill);
-        float[] x = input(target, new Random(3), b * in * h * w);
-        GraphBuilder g = r.graph(target);
-        Value y = AutoencoderKlBlocks.resnet(g, g.input("x", g.act(), b, in, h, w), p, in, out, GROUPS);
-        g.output(y, "y", g.act(), b, out, h, w);
-        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, in, h, w)), b, out, h, w);
-        Img expected = reference().resnet(new Img(d(x), b, in, h, w), p);
-        assertClose(expected.v(), got, tol(target), "resnet " + in + "->" + out + " " + target);
+        compareBlock(target, 11, fill, new int[] {b, in, h, w}, new int[] {b, out, h, w},
+                (g, x) -> AutoencoderKlBlocks.resnet(g, x, p, in, out, GROUPS), x -> reference().resnet(x, p),
+                "resnet " + in + "->" + out);
     }
 
     // ---- mid attention ---------------------------------------------------------------------------------
@@ -124,16 +136,12 @@ class AutoencoderKlBlocksTest {
             rnd.gaussian(p + ".to_q.bias", 0.1, c);
             rnd.gaussian(p + ".to_k.bias", 0.1, c);
         };
-        r.random(target.activationType(), 12, fill);
-        float[] x = input(target, new Random(4), b * c * h * w);
-        GraphBuilder g = r.graph(target);
-        Value y = AutoencoderKlBlocks.midAttention(g, g.input("x", g.act(), b, c, h, w), p, c, GROUPS);
-        g.output(y, "y", g.act(), b, c, h, w);
-        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, h, w);
-        Img expected = reference().attention(new Img(d(x), b, c, h, w), p);
-        assertClose(expected.v(), got, tol(target), "mid attention " + target);
+        int[] shape = {b, c, h, w};
+        Img x = compareBlock(target, 12, fill, shape, shape,
+                (g, in) -> AutoencoderKlBlocks.midAttention(g, in, p, c, GROUPS), in -> reference().attention(in, p),
+                "mid attention");
         // without the attention the block would be the identity: far outside the tolerance
-        double dropped = maxDiff(expected.v(), d(x));
+        double dropped = maxDiff(reference().attention(x, p).v(), x.v());
         assertTrue(dropped > 100 * tol(target), "attention changes the output by " + dropped);
     }
 
@@ -144,18 +152,11 @@ class AutoencoderKlBlocksTest {
     void upsample(GraphTarget target) throws Exception {
         int b = 1, c = 6, h = 3, w = 4;
         String p = "up";
-        r.random(target.activationType(), 13, rnd -> conv(rnd, p + ".conv", c, c, 3));
-        float[] x = input(target, new Random(5), b * c * h * w);
-        GraphBuilder g = r.graph(target);
-        Value y = AutoencoderKlBlocks.upsample(g, g.input("x", g.act(), b, c, h, w), p, c);
-        g.output(y, "y", g.act(), b, c, 2 * h, 2 * w);
-        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, 2 * h, 2 * w);
-        Img in = new Img(d(x), b, c, h, w);
-        Img expected = reference().upsample(in, p);
-        assertClose(expected.v(), got, tol(target), "upsampler " + target);
+        Img in = compareBlock(target, 13, rnd -> conv(rnd, p + ".conv", c, c, 3), new int[] {b, c, h, w},
+                new int[] {b, c, 2 * h, 2 * w}, (g, x) -> AutoencoderKlBlocks.upsample(g, x, p, c),
+                x -> reference().upsample(x, p), "upsampler");
         // a bilinear (half-pixel) upsampler before the same conv gives clearly different values
-        Img bilinear = reference().upsampleWith(p, bilinear2x(in));
-        double diff = maxDiff(expected.v(), bilinear.v());
+        double diff = maxDiff(reference().upsample(in, p).v(), reference().upsampleWith(p, bilinear2x(in)).v());
         assertTrue(diff > 100 * tol(target), "bilinear differs by " + diff);
     }
 
@@ -194,14 +195,9 @@ class AutoencoderKlBlocksTest {
     void downsample(GraphTarget target, int h, int w) throws Exception {
         int b = 2, c = 4;
         String p = "down";
-        r.random(target.activationType(), 14, rnd -> conv(rnd, p + ".conv", c, c, 3));
-        float[] x = input(target, new Random(6), b * c * h * w);
-        GraphBuilder g = r.graph(target);
-        Value y = AutoencoderKlBlocks.downsample(g, g.input("x", g.act(), b, c, h, w), p, c);
         int oh = (h - 2) / 2 + 1, ow = (w - 2) / 2 + 1;
-        g.output(y, "y", g.act(), b, c, oh, ow);
-        float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, oh, ow);
-        Img expected = reference().downsample(new Img(d(x), b, c, h, w), p);
-        assertClose(expected.v(), got, tol(target), "downsampler " + h + "x" + w + " " + target);
+        compareBlock(target, 14, rnd -> conv(rnd, p + ".conv", c, c, 3), new int[] {b, c, h, w},
+                new int[] {b, c, oh, ow}, (g, x) -> AutoencoderKlBlocks.downsample(g, x, p, c),
+                x -> reference().downsample(x, p), "downsampler " + h + "x" + w);
     }
 }

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.DownBlock;
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.UpBlock;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Resample;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Stage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -149,8 +149,8 @@ class AutoencoderKlConfigTest {
     @Test
     void fluxDecoderLayoutMatchesSpecTable() {
         AutoencoderKlConfig c = AutoencoderKlConfig.FLUX;
-        assertEquals(List.of(new UpBlock(0, 512, 512, 3, true), new UpBlock(1, 512, 512, 3, true),
-                new UpBlock(2, 512, 256, 3, true), new UpBlock(3, 256, 128, 3, false)), c.decoderUpBlocks());
+        assertEquals(List.of(new Stage("decoder.up_blocks.0", 512, 512, 3, Resample.UP), new Stage("decoder.up_blocks.1", 512, 512, 3, Resample.UP),
+                new Stage("decoder.up_blocks.2", 512, 256, 3, Resample.UP), new Stage("decoder.up_blocks.3", 256, 128, 3, Resample.NONE)), c.decoderUpBlocks());
         Map<String, long[]> t = c.decoderTensorShapes();
         Map<String, long[]> table = new LinkedHashMap<>();
         table.put("decoder.conv_in.weight", new long[] {512, 16, 3, 3});
@@ -183,8 +183,8 @@ class AutoencoderKlConfigTest {
     @Test
     void fluxEncoderLayoutAndParameterCount() {
         AutoencoderKlConfig c = AutoencoderKlConfig.FLUX;
-        assertEquals(List.of(new DownBlock(0, 128, 128, 2, true), new DownBlock(1, 128, 256, 2, true),
-                new DownBlock(2, 256, 512, 2, true), new DownBlock(3, 512, 512, 2, false)), c.encoderDownBlocks());
+        assertEquals(List.of(new Stage("encoder.down_blocks.0", 128, 128, 2, Resample.DOWN), new Stage("encoder.down_blocks.1", 128, 256, 2, Resample.DOWN),
+                new Stage("encoder.down_blocks.2", 256, 512, 2, Resample.DOWN), new Stage("encoder.down_blocks.3", 512, 512, 2, Resample.NONE)), c.encoderDownBlocks());
         Map<String, long[]> t = c.encoderTensorShapes();
         assertArrayEquals(new long[] {128, 3, 3, 3}, t.get("encoder.conv_in.weight"));
         assertArrayEquals(new long[] {256, 128, 1, 1}, t.get("encoder.down_blocks.1.resnets.0.conv_shortcut.weight"));
@@ -214,8 +214,8 @@ class AutoencoderKlConfigTest {
         AutoencoderKlConfig c = AutoencoderKlConfig.TINY;
         assertEquals(8, c.scaleFactor());
         assertEquals(16, c.latentChannels());
-        assertEquals(List.of(new UpBlock(0, 32, 32, 2, true), new UpBlock(1, 32, 32, 2, true),
-                new UpBlock(2, 32, 16, 2, true), new UpBlock(3, 16, 16, 2, false)), c.decoderUpBlocks());
+        assertEquals(List.of(new Stage("decoder.up_blocks.0", 32, 32, 2, Resample.UP), new Stage("decoder.up_blocks.1", 32, 32, 2, Resample.UP),
+                new Stage("decoder.up_blocks.2", 32, 16, 2, Resample.UP), new Stage("decoder.up_blocks.3", 16, 16, 2, Resample.NONE)), c.decoderUpBlocks());
         assertTrue(c.decoderTensorShapes().containsKey("decoder.up_blocks.2.resnets.0.conv_shortcut.weight"));
         assertTrue(c.encoderTensorShapes().containsKey("encoder.down_blocks.2.resnets.0.conv_shortcut.weight"));
     }

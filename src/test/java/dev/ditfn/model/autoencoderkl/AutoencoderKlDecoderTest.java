@@ -18,6 +18,7 @@ import dev.ditfn.testing.GraphRunner.Input;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -116,15 +117,13 @@ class AutoencoderKlDecoderTest {
 
     /** Stages the TINY decoder tensors, except {@code name} gets {@code shape} (or is left out when null). */
     private void weightsWith(String name, long[] shape) {
-        r.random(DType.FLOAT32, 1, rnd -> {
-            for (Map.Entry<String, long[]> e : tiny.decoderTensorShapes().entrySet()) {
-                if (!e.getKey().equals(name)) {
-                    rnd.gaussian(e.getKey(), 0.1, e.getValue());
-                } else if (shape != null) {
-                    rnd.gaussian(e.getKey(), 0.1, shape);
-                }
-            }
-        });
+        Map<String, long[]> shapes = new LinkedHashMap<>(tiny.decoderTensorShapes());
+        if (shape == null) {
+            shapes.remove(name);
+        } else {
+            shapes.put(name, shape);
+        }
+        r.random(DType.FLOAT32, 1, rnd -> shapes.forEach((n, s) -> rnd.gaussian(n, 0.1, s)));
     }
 
     @Test

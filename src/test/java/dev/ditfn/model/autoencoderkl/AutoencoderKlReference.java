@@ -1,7 +1,7 @@
 package dev.ditfn.model.autoencoderkl;
 
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.DownBlock;
-import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.UpBlock;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Resample;
+import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig.Stage;
 import dev.ditfn.testing.ReferenceMath;
 import dev.ditfn.weights.WeightStore;
 
@@ -58,14 +58,8 @@ final class AutoencoderKlReference {
         Img x = config.usePostQuantConv() ? same(z, "post_quant_conv") : z;
         x = same(x, "decoder.conv_in");
         x = midBlock(x, "decoder.mid_block", config.midBlockAddAttention() && attention);
-        for (UpBlock b : config.decoderUpBlocks()) {
-            String p = "decoder.up_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                x = resnet(x, p + ".resnets." + r);
-            }
-            if (b.upsample()) {
-                x = upsample(x, p + ".upsamplers.0");
-            }
+        for (Stage b : config.decoderUpBlocks()) {
+            x = stage(x, b);
         }
         x = silu(groupNorm(x, "decoder.conv_norm_out"));
         return same(x, "decoder.conv_out");
@@ -74,14 +68,8 @@ final class AutoencoderKlReference {
     /** The moments {@code [mean ; logvar]} of {@code vae.encode(x)} (before the posterior's clamp). */
     Img encodeMoments(AutoencoderKlConfig config, Img image) {
         Img x = same(image, "encoder.conv_in");
-        for (DownBlock b : config.encoderDownBlocks()) {
-            String p = "encoder.down_blocks." + b.index();
-            for (int r = 0; r < b.resnets(); r++) {
-                x = resnet(x, p + ".resnets." + r);
-            }
-            if (b.downsample()) {
-                x = downsample(x, p + ".downsamplers.0");
-            }
+        for (Stage b : config.encoderDownBlocks()) {
+            x = stage(x, b);
         }
         x = midBlock(x, "encoder.mid_block", config.midBlockAddAttention());
         x = silu(groupNorm(x, "encoder.conv_norm_out"));
@@ -90,6 +78,15 @@ final class AutoencoderKlReference {
     }
 
     // ---- blocks ----------------------------------------------------------------------------------------
+
+    /** A down or up block: its resnets, then its resampler if any. */
+    Img stage(Img x, Stage s) {
+        for (int r = 0; r < s.resnets(); r++) {
+            x = resnet(x, s.resnet(r));
+        }
+        return s.resample() == Resample.DOWN ? downsample(x, s.resampler())
+                : s.resample() == Resample.UP ? upsample(x, s.resampler()) : x;
+    }
 
     Img midBlock(Img x, String prefix, boolean attention) {
         x = resnet(x, prefix + ".resnets.0");
