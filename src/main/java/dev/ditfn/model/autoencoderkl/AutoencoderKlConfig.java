@@ -71,7 +71,8 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
      */
     public static final AutoencoderKlConfig FLUX = new AutoencoderKlConfig(3, 3, 16, new int[] {128, 256, 512, 512},
             2, 32, "silu", List.of(DOWN_BLOCK, DOWN_BLOCK, DOWN_BLOCK, DOWN_BLOCK),
-            List.of(UP_BLOCK, UP_BLOCK, UP_BLOCK, UP_BLOCK), true, false, false, 0.3611, 0.1159, null, null, true, 1024);
+            List.of(UP_BLOCK, UP_BLOCK, UP_BLOCK, UP_BLOCK), true, false, false, 0.3611, 0.1159, null, null, true,
+            1024);
 
     /**
      * A small VAE with FLUX's topology and scaling (scale factor 8, 16 latent channels, channel changes with a
@@ -79,7 +80,8 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
      * block (2 resnets per up block), 8 groups.
      */
     public static final AutoencoderKlConfig TINY = new AutoencoderKlConfig(3, 3, 16, new int[] {16, 16, 32, 32}, 1,
-            8, "silu", FLUX.downBlockTypes, FLUX.upBlockTypes, true, false, false, 0.3611, 0.1159, null, null, true, 64);
+            8, "silu", FLUX.downBlockTypes, FLUX.upBlockTypes, true, false, false, 0.3611, 0.1159, null, null, true,
+            64);
 
     /** How a {@link Stage} ends. */
     public enum Resample {
@@ -119,7 +121,8 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
         require(outChannels >= 1, "out_channels must be >= 1, got " + outChannels);
         require(latentChannels >= 1, "latent_channels must be >= 1, got " + latentChannels);
         require(normNumGroups >= 1, "norm_num_groups must be >= 1, got " + normNumGroups);
-        require(blockOutChannels != null && blockOutChannels.length >= 1, "block_out_channels must be a non-empty list");
+        require(blockOutChannels != null && blockOutChannels.length >= 1,
+                "block_out_channels must be a non-empty list");
         for (int c : blockOutChannels) {
             require(c >= 1 && c % normNumGroups == 0, "block_out_channels entries must be positive multiples of "
                     + "norm_num_groups = " + normNumGroups + ", got " + Arrays.toString(blockOutChannels));

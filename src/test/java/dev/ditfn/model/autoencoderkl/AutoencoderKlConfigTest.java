@@ -149,8 +149,7 @@ class AutoencoderKlConfigTest {
     @Test
     void fluxDecoderLayoutMatchesSpecTable() {
         AutoencoderKlConfig c = AutoencoderKlConfig.FLUX;
-        assertEquals(List.of(new Stage("decoder.up_blocks.0", 512, 512, 3, Resample.UP), new Stage("decoder.up_blocks.1", 512, 512, 3, Resample.UP),
-                new Stage("decoder.up_blocks.2", 512, 256, 3, Resample.UP), new Stage("decoder.up_blocks.3", 256, 128, 3, Resample.NONE)), c.decoderUpBlocks());
+        assertEquals(stages("decoder.up_blocks", 3, Resample.UP, 512, 512, 512, 256, 128), c.decoderUpBlocks());
         Map<String, long[]> t = c.decoderTensorShapes();
         Map<String, long[]> table = new LinkedHashMap<>();
         table.put("decoder.conv_in.weight", new long[] {512, 16, 3, 3});
@@ -183,8 +182,7 @@ class AutoencoderKlConfigTest {
     @Test
     void fluxEncoderLayoutAndParameterCount() {
         AutoencoderKlConfig c = AutoencoderKlConfig.FLUX;
-        assertEquals(List.of(new Stage("encoder.down_blocks.0", 128, 128, 2, Resample.DOWN), new Stage("encoder.down_blocks.1", 128, 256, 2, Resample.DOWN),
-                new Stage("encoder.down_blocks.2", 256, 512, 2, Resample.DOWN), new Stage("encoder.down_blocks.3", 512, 512, 2, Resample.NONE)), c.encoderDownBlocks());
+        assertEquals(stages("encoder.down_blocks", 2, Resample.DOWN, 128, 128, 256, 512, 512), c.encoderDownBlocks());
         Map<String, long[]> t = c.encoderTensorShapes();
         assertArrayEquals(new long[] {128, 3, 3, 3}, t.get("encoder.conv_in.weight"));
         assertArrayEquals(new long[] {256, 128, 1, 1}, t.get("encoder.down_blocks.1.resnets.0.conv_shortcut.weight"));
@@ -214,10 +212,22 @@ class AutoencoderKlConfigTest {
         AutoencoderKlConfig c = AutoencoderKlConfig.TINY;
         assertEquals(8, c.scaleFactor());
         assertEquals(16, c.latentChannels());
-        assertEquals(List.of(new Stage("decoder.up_blocks.0", 32, 32, 2, Resample.UP), new Stage("decoder.up_blocks.1", 32, 32, 2, Resample.UP),
-                new Stage("decoder.up_blocks.2", 32, 16, 2, Resample.UP), new Stage("decoder.up_blocks.3", 16, 16, 2, Resample.NONE)), c.decoderUpBlocks());
+        assertEquals(stages("decoder.up_blocks", 2, Resample.UP, 32, 32, 32, 16, 16), c.decoderUpBlocks());
         assertTrue(c.decoderTensorShapes().containsKey("decoder.up_blocks.2.resnets.0.conv_shortcut.weight"));
         assertTrue(c.encoderTensorShapes().containsKey("encoder.down_blocks.2.resnets.0.conv_shortcut.weight"));
+    }
+
+    /**
+     * The blocks of {@code prefix.0, prefix.1, ...}: block i maps {@code channels[i] → channels[i+1]} with
+     * {@code resnets} resnets and ends in {@code resample}, except the last, which has none.
+     */
+    private static List<Stage> stages(String prefix, int resnets, Resample resample, int... channels) {
+        List<Stage> out = new java.util.ArrayList<>();
+        for (int i = 0; i + 1 < channels.length; i++) {
+            out.add(new Stage(prefix + "." + i, channels[i], channels[i + 1], resnets,
+                    i + 2 == channels.length ? Resample.NONE : resample));
+        }
+        return out;
     }
 
     // ---- latent scaling --------------------------------------------------------------------------------

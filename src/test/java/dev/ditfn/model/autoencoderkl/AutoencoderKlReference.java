@@ -53,7 +53,7 @@ final class AutoencoderKlReference {
         return decode(config, z, true);
     }
 
-    /** As {@link #decode(AutoencoderKlConfig, Img)}; {@code attention = false} skips the mid attention (a wrong model). */
+    /** As {@link #decode(AutoencoderKlConfig, Img)}; {@code attention = false} skips the mid attention (wrong). */
     Img decode(AutoencoderKlConfig config, Img z, boolean attention) {
         Img x = config.usePostQuantConv() ? same(z, "post_quant_conv") : z;
         x = same(x, "decoder.conv_in");
