@@ -116,6 +116,16 @@ public final class Layers {
         return fromF32(g.reshape(g.concat(4, re, im), 0, 0, -1));
     }
 
+    /** {@code [B, C, H, W]} to {@code [B, H·W, C]}: each pixel a token, row-major over (H, W). */
+    public Value imageToTokens(Value x) {
+        return g.transpose(g.reshape(x, 0, 0, -1), 0, 2, 1);
+    }
+
+    /** The inverse of {@link #imageToTokens}: {@code [B, H·W, C]} back to the shape of {@code like [B, C, H, W]}. */
+    public Value tokensToImage(Value tokens, Value like) {
+        return g.reshape(g.transpose(tokens, 0, 2, 1), g.shape(like));
+    }
+
     private Value splitHeads(Value x, long heads, long headDim) {
         return g.transpose(g.reshape(x, 0, 0, heads, headDim), 0, 2, 1, 3);
     }
