@@ -2,6 +2,7 @@ package dev.ditfn.app;
 
 import dev.ditfn.engine.PipelineFactory;
 import dev.ditfn.model.qwenimage.QwenImageFamily;
+import dev.ditfn.model.zimage.ZImageFamily;
 import dev.ditfn.weights.WeightsException;
 
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import java.util.List;
  * that names a family: adding one is one line here plus its own package.
  */
 public final class ModelFamilies {
-    private static final List<PipelineFactory> FAMILIES = List.of(new QwenImageFamily());
+    private static final List<PipelineFactory> FAMILIES = List.of(new QwenImageFamily(), new ZImageFamily());
     /** The family and preset of the embedded default model. */
     static final PipelineFactory EMBEDDED_FAMILY = FAMILIES.get(0);
     static final String EMBEDDED_PRESET = "tiny";

@@ -2,18 +2,13 @@ package dev.ditfn.model.qwenimage;
 
 import dev.ditfn.model.text.QwenTextEncoderConfig;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ditfn.weights.RandomWeights;
 import dev.ditfn.model.text.TinyTokenizer;
 import dev.ditfn.onnx.DType;
-import dev.ditfn.weights.SafetensorsWriter;
+import dev.ditfn.weights.SnapshotWriter;
 import dev.ditfn.weights.WeightsException;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 
 /**
  * Writes a complete Qwen-Image snapshot in the diffusers layout - {@code model_index.json}, scheduler, tokenizer,
@@ -57,42 +52,24 @@ public final class QwenImageSnapshot {
     }
 
     public static void write(Path dir, Preset preset, DType weightType, long seed) {
-        ObjectMapper json = new ObjectMapper();
+        SnapshotWriter out = new SnapshotWriter(dir);
         try {
-            ObjectNode index = json.createObjectNode().put("_class_name", "QwenImagePipeline")
-                    .put("_diffusers_version", "0.35.0").put("_dit_fn_preset", preset.name());
-            index.putArray("scheduler").add("diffusers").add("FlowMatchEulerDiscreteScheduler");
-            index.putArray("text_encoder").add("transformers").add("Qwen2_5_VLForConditionalGeneration");
-            index.putArray("tokenizer").add("transformers").add("Qwen2Tokenizer");
-            index.putArray("transformer").add("diffusers").add("QwenImageTransformer2DModel");
-            index.putArray("vae").add("diffusers").add("AutoencoderKLQwenImage");
-            writeJson(json, dir.resolve("model_index.json"), index);
-            Files.createDirectories(dir.resolve("scheduler"));
-            Files.writeString(dir.resolve("scheduler/scheduler_config.json"), SCHEDULER_CONFIG);
+            out.modelIndex("QwenImagePipeline", preset.name(),
+                    "scheduler", "diffusers", "FlowMatchEulerDiscreteScheduler",
+                    "text_encoder", "transformers", "Qwen2_5_VLForConditionalGeneration",
+                    "tokenizer", "transformers", "Qwen2Tokenizer",
+                    "transformer", "diffusers", "QwenImageTransformer2DModel",
+                    "vae", "diffusers", "AutoencoderKLQwenImage");
+            out.scheduler(SCHEDULER_CONFIG);
             TinyTokenizer.write(dir.resolve("tokenizer"));
-            component(json, dir, "text_encoder", "model.safetensors", preset.textEncoder().toJson(), weightType, seed,
+            out.component("text_encoder", "model.safetensors", preset.textEncoder().toJson(), weightType, seed,
                     rnd -> preset.textEncoder().writeRandomWeights(rnd, false));
-            component(json, dir, "transformer", "diffusion_pytorch_model.safetensors", preset.transformer().toJson(),
+            out.component("transformer", "diffusion_pytorch_model.safetensors", preset.transformer().toJson(),
                     weightType, seed + 1, preset.transformer()::writeRandomWeights);
-            component(json, dir, "vae", "diffusion_pytorch_model.safetensors", preset.vae().toJson(), weightType,
-                    seed + 2, preset.vae()::writeRandomWeights);
+            out.component("vae", "diffusion_pytorch_model.safetensors", preset.vae().toJson(), weightType, seed + 2,
+                    preset.vae()::writeRandomWeights);
         } catch (IOException e) {
             throw new WeightsException("cannot write the " + preset.name() + " snapshot to " + dir + ": " + e, e);
         }
-    }
-
-    private static void component(ObjectMapper json, Path dir, String name, String file, ObjectNode config,
-            DType weightType, long seed, Consumer<RandomWeights> weights) throws IOException {
-        Path folder = dir.resolve(name);
-        Files.createDirectories(folder);
-        writeJson(json, folder.resolve("config.json"), config);
-        SafetensorsWriter out = new SafetensorsWriter().metadata("format", "pt");
-        weights.accept(new RandomWeights(out, weightType, seed));
-        out.write(folder.resolve(file));
-    }
-
-    private static void writeJson(ObjectMapper json, Path file, ObjectNode node) throws IOException {
-        Files.createDirectories(file.getParent());
-        json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), node);
     }
 }
