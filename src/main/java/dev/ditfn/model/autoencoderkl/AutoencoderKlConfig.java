@@ -391,18 +391,23 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
     private void midBlock(Map<String, long[]> t, String prefix) {
         int c = midChannels();
         if (midBlockAddAttention) {
-            String a = prefix + ".attentions.0";
-            norm(t, a + ".group_norm", c);
-            for (String proj : List.of("to_q", "to_k", "to_v", "to_out.0")) {
-                t.put(a + "." + proj + ".weight", new long[] {c, c});
-                t.put(a + "." + proj + ".bias", new long[] {c});
-            }
+            attention(t, prefix + ".attentions.0", c);
         }
         resnet(t, prefix + ".resnets.0", c, c);
         resnet(t, prefix + ".resnets.1", c, c);
     }
 
-    private static void resnet(Map<String, long[]> t, String prefix, int in, int out) {
+    /** The mid attention's tensors: {@code group_norm}, {@code to_q|to_k|to_v|to_out.0} Linear {@code C → C}. */
+    static void attention(Map<String, long[]> t, String prefix, int c) {
+        norm(t, prefix + ".group_norm", c);
+        for (String proj : List.of("to_q", "to_k", "to_v", "to_out.0")) {
+            t.put(prefix + "." + proj + ".weight", new long[] {c, c});
+            t.put(prefix + "." + proj + ".bias", new long[] {c});
+        }
+    }
+
+    /** A {@code ResnetBlock2D}'s tensors; {@code conv_shortcut} iff {@code in != out}. */
+    static void resnet(Map<String, long[]> t, String prefix, int in, int out) {
         norm(t, prefix + ".norm1", in);
         conv(t, prefix + ".conv1", in, out, 3);
         norm(t, prefix + ".norm2", out);
@@ -412,12 +417,13 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
         }
     }
 
-    private static void norm(Map<String, long[]> t, String prefix, int channels) {
+    static void norm(Map<String, long[]> t, String prefix, int channels) {
         t.put(prefix + ".weight", new long[] {channels});
         t.put(prefix + ".bias", new long[] {channels});
     }
 
-    private static void conv(Map<String, long[]> t, String prefix, int in, int out, int k) {
+    /** A {@code Conv2d(in, out, k)} with bias. */
+    static void conv(Map<String, long[]> t, String prefix, int in, int out, int k) {
         t.put(prefix + ".weight", new long[] {out, in, k, k});
         t.put(prefix + ".bias", new long[] {out});
     }
@@ -429,7 +435,12 @@ public record AutoencoderKlConfig(int inChannels, int outChannels, int latentCha
      * softmax over pixels is far from uniform and the attention changes the output visibly.
      */
     public void writeRandomWeights(RandomWeights rnd) {
-        for (Map.Entry<String, long[]> e : tensorShapes().entrySet()) {
+        writeRandom(rnd, tensorShapes());
+    }
+
+    /** {@link #writeRandomWeights}' draw for any of this model's tensors (tests stage single blocks with it). */
+    static void writeRandom(RandomWeights rnd, Map<String, long[]> shapes) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             String name = e.getKey();
             long[] s = e.getValue();
             boolean isNorm = name.contains("norm");

@@ -98,10 +98,10 @@ public final class QwenImageVaeDecoder {
         Value u = rmsNorm(g, x, prefix + ".norm.gamma", channels, true);
         Value qkv = new Layers(g).conv2d(u, g.weight(prefix + ".to_qkv.weight", 3 * c, c, 1, 1),
                 g.weight(prefix + ".to_qkv.bias", 3 * c), 1, 0);
-        Value tokens = g.transpose(g.reshape(qkv, 0, 0, -1), 0, 2, 1); // [B, HW, 3C]
+        Value tokens = new Layers(g).imageToTokens(qkv); // [B, HW, 3C]
         Value[] parts = g.split(tokens, 2, c, c, c);
         Value o = new Layers(g).attention(parts[0], parts[1], parts[2], 1, 1, c, null); // [B, HW, C]
-        Value pixels = g.reshape(g.transpose(o, 0, 2, 1), g.shape(x)); // [B, C, H, W]
+        Value pixels = new Layers(g).tokensToImage(o, x); // [B, C, H, W]
         Value proj = new Layers(g).conv2d(pixels, g.weight(prefix + ".proj.weight", c, c, 1, 1),
                 g.weight(prefix + ".proj.bias", c), 1, 0);
         return g.add(x, proj);

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BiFunction;
@@ -52,14 +53,11 @@ class AutoencoderKlBlocksTest {
         return t.activationType() == DType.FLOAT32 ? FP32_TOL : FP16_TOL;
     }
 
-    private static void conv(RandomWeights rnd, String prefix, int in, int out, int k) {
-        rnd.gaussian(prefix + ".weight", 1.0 / Math.sqrt(in * k * k), out, in, k, k);
-        rnd.gaussian(prefix + ".bias", 0.1, out);
-    }
-
-    private static void norm(RandomWeights rnd, String prefix, int c) {
-        rnd.gain(prefix + ".weight", c);
-        rnd.gaussian(prefix + ".bias", 0.1, c);
+    /** The model's own random draw ({@link AutoencoderKlConfig#writeRandom}) for the tensors {@code shapes} adds. */
+    private static Consumer<RandomWeights> weights(Consumer<Map<String, long[]>> shapes) {
+        Map<String, long[]> t = new LinkedHashMap<>();
+        shapes.accept(t);
+        return rnd -> AutoencoderKlConfig.writeRandom(rnd, t);
     }
 
     private AutoencoderKlReference reference() {
@@ -105,15 +103,7 @@ class AutoencoderKlBlocksTest {
     void resnet(GraphTarget target, int in, int out) throws Exception {
         int b = 2, h = 5, w = 3;
         String p = "res";
-        Consumer<RandomWeights> fill = rnd -> {
-            norm(rnd, p + ".norm1", in);
-            conv(rnd, p + ".conv1", in, out, 3);
-            norm(rnd, p + ".norm2", out);
-            conv(rnd, p + ".conv2", out, out, 3);
-            if (in != out) {
-                conv(rnd, p + ".conv_shortcut", in, out, 1);
-            }
-        };
+        Consumer<RandomWeights> fill = weights(t -> AutoencoderKlConfig.resnet(t, p, in, out));
         compareBlock(target, 11, fill, new int[] {b, in, h, w}, new int[] {b, out, h, w},
                 (g, x) -> AutoencoderKlBlocks.resnet(g, x, p, in, out, GROUPS), x -> reference().resnet(x, p),
                 "resnet " + in + "->" + out);
@@ -126,16 +116,8 @@ class AutoencoderKlBlocksTest {
     void midAttention(GraphTarget target) throws Exception {
         int b = 2, c = 8, h = 3, w = 4;
         String p = "attn";
-        Consumer<RandomWeights> fill = rnd -> {
-            norm(rnd, p + ".group_norm", c);
-            // to_q/to_k larger than 1/sqrt(c): the softmax over the 12 pixels is far from uniform
-            rnd.gaussian(p + ".to_q.weight", 1.5 / Math.sqrt(c), c, c);
-            rnd.gaussian(p + ".to_k.weight", 1.5 / Math.sqrt(c), c, c);
-            rnd.linear(p + ".to_v", c, c, true);
-            rnd.linear(p + ".to_out.0", c, c, true);
-            rnd.gaussian(p + ".to_q.bias", 0.1, c);
-            rnd.gaussian(p + ".to_k.bias", 0.1, c);
-        };
+        // the model's draw: to_q/to_k at 1.5/sqrt(c), so the softmax over the 12 pixels is far from uniform
+        Consumer<RandomWeights> fill = weights(t -> AutoencoderKlConfig.attention(t, p, c));
         int[] shape = {b, c, h, w};
         Img x = compareBlock(target, 12, fill, shape, shape,
                 (g, in) -> AutoencoderKlBlocks.midAttention(g, in, p, c, GROUPS), in -> reference().attention(in, p),
@@ -152,9 +134,9 @@ class AutoencoderKlBlocksTest {
     void upsample(GraphTarget target) throws Exception {
         int b = 1, c = 6, h = 3, w = 4;
         String p = "up";
-        Img in = compareBlock(target, 13, rnd -> conv(rnd, p + ".conv", c, c, 3), new int[] {b, c, h, w},
-                new int[] {b, c, 2 * h, 2 * w}, (g, x) -> AutoencoderKlBlocks.upsample(g, x, p, c),
-                x -> reference().upsample(x, p), "upsampler");
+        Img in = compareBlock(target, 13, weights(t -> AutoencoderKlConfig.conv(t, p + ".conv", c, c, 3)),
+                new int[] {b, c, h, w}, new int[] {b, c, 2 * h, 2 * w},
+                (g, x) -> AutoencoderKlBlocks.upsample(g, x, p, c), x -> reference().upsample(x, p), "upsampler");
         // a bilinear (half-pixel) upsampler before the same conv gives clearly different values
         double diff = maxDiff(reference().upsample(in, p).v(), reference().upsampleWith(p, bilinear2x(in)).v());
         assertTrue(diff > 100 * tol(target), "bilinear differs by " + diff);
@@ -196,8 +178,9 @@ class AutoencoderKlBlocksTest {
         int b = 2, c = 4;
         String p = "down";
         int oh = (h - 2) / 2 + 1, ow = (w - 2) / 2 + 1;
-        compareBlock(target, 14, rnd -> conv(rnd, p + ".conv", c, c, 3), new int[] {b, c, h, w},
-                new int[] {b, c, oh, ow}, (g, x) -> AutoencoderKlBlocks.downsample(g, x, p, c),
-                x -> reference().downsample(x, p), "downsampler " + h + "x" + w);
+        compareBlock(target, 14, weights(t -> AutoencoderKlConfig.conv(t, p + ".conv", c, c, 3)),
+                new int[] {b, c, h, w}, new int[] {b, c, oh, ow},
+                (g, x) -> AutoencoderKlBlocks.downsample(g, x, p, c), x -> reference().downsample(x, p),
+                "downsampler " + h + "x" + w);
     }
 }
