@@ -24,10 +24,10 @@ import java.util.Set;
  * and writes results.md/.csv/.json, a contact sheet and a speed/quality plot.
  */
 public final class BenchCommand {
-    public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench] [--steps 28,50] "
+    public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench|zimage-tiny|zimage-bench] [--steps 28,50] "
             + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--settings FILE] [--rounds N] [--out DIR] "
-            + "[--device cpu|cuda|cann]";
-    static final Set<String> OPTIONS = Set.of("model", "preset", "steps", "size", "prompts", "seeds", "settings",
+            + "[--device cpu|cuda|cann] [--cfg-scale 4]";
+    static final Set<String> OPTIONS = Set.of("cfg-scale", "model", "preset", "steps", "size", "prompts", "seeds", "settings",
             "rounds", "out", "device");
     static final List<String> STAGES = List.of("text_encode", "denoise", "decode");
 
@@ -88,7 +88,8 @@ public final class BenchCommand {
         Map<Integer, List<Sample>> byStep = new LinkedHashMap<>();
         TransformerFigures figures;
         try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device,
-                settings.stream().map(BenchSettings.Setting::cache).toList())) {
+                settings.stream().map(BenchSettings.Setting::cache).toList(),
+                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE))) {
             // Every request is checked before anything runs, so a bad setting fails fast.
             for (int steps : stepCounts) {
                 for (BenchSettings.Setting s : settings) {
@@ -132,7 +133,7 @@ public final class BenchCommand {
             // GFLOP counts are written for the Qwen-Image DiT; other families report no forward figures
             figures = h.pipeline() instanceof QwenImagePipeline q
                     ? TransformerFigures.measure(q, size[0], size[1], 10) : null;
-            BenchReport.write(out, commandLine, h.modelDescription() + ", device " + device, size, prompts, seeds,
+            BenchReport.write(out, commandLine, h.modelDescription() + ", device " + device + ", " + h.guidance(), size, prompts, seeds,
                     rounds, settings, rows, figures, byStep);
         }
         return new Result(rows, figures, out);

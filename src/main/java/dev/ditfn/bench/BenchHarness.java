@@ -38,7 +38,8 @@ import java.util.Optional;
 /**
  * What {@code bench} and {@code calibrate} share: the model (a snapshot directory, or a preset generated once under
  * {@code target/bench-models/<preset>}), an ORT runtime on the chosen device, loaded without starting Quarkus, and
- * requests as the {@code generate} function builds them (CFG on: negative prompt " ", true_cfg_scale 4).
+ * requests as the {@code generate} function builds them: negative prompt " " and the chosen guidance scale (4 unless
+ * {@code --cfg-scale} says otherwise; whether guidance runs at that scale is the family's rule).
  */
 public final class BenchHarness implements AutoCloseable {
     public static final List<String> DEFAULT_PROMPTS = List.of(
@@ -46,15 +47,17 @@ public final class BenchHarness implements AutoCloseable {
             "a red vintage car parked on a cobblestone street at dusk",
             "a bowl of ramen with a soft-boiled egg, studio lighting");
     public static final String NEGATIVE_PROMPT = " ";
-    public static final float TRUE_CFG_SCALE = 4f;
+    public static final float DEFAULT_CFG_SCALE = 4f;
 
     private final DiffusionPipeline pipeline;
+    private final float cfgScale;
     private final Map<String, Object> base;
     private final String modelDescription;
     private final Device device;
 
-    private BenchHarness(DiffusionPipeline pipeline, String modelDescription, Device device) {
+    private BenchHarness(DiffusionPipeline pipeline, String modelDescription, Device device, float cfgScale) {
         this.pipeline = pipeline;
+        this.cfgScale = cfgScale;
         this.base = CacheSettings.defaults(builtInConfig().cache());
         this.modelDescription = modelDescription;
         this.device = device;
@@ -64,7 +67,8 @@ public final class BenchHarness implements AutoCloseable {
      * Loads {@code model}, or when it is null the preset (written to target/bench-models/ on first use), with
      * sessions cut for every DBCache split among the built-in defaults and {@code settings} (cache overrides).
      */
-    public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings) {
+    public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings,
+            float cfgScale) {
         Path dir = model;
         String description;
         if (dir == null) {
@@ -84,7 +88,7 @@ public final class BenchHarness implements AutoCloseable {
         DiffusionPipeline pipeline = ModelFamilies.forPipeline(snapshot.pipelineClass(),
                 dir.resolve("model_index.json")).load(snapshot, runtime, loadOptions(settings), s -> { });
         return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
-                + pipeline.cacheTarget().partition(), device);
+                + pipeline.cacheTarget().partition(), device, cfgScale);
     }
 
     /** The DBCache splits of the built-in default and of every cache_dit setting. */
@@ -111,6 +115,17 @@ public final class BenchHarness implements AutoCloseable {
                 .withMapping(DitConfig.class).build().getConfigMapping(DitConfig.class);
     }
 
+    /** Whether the requests run guidance (the family's rule at the chosen scale). */
+    public boolean cfg() {
+        return pipeline.requestDefaults().cfg(cfgScale, NEGATIVE_PROMPT);
+    }
+
+    /** How the report names the guidance of every request. */
+    public String guidance() {
+        return cfg() ? String.format(java.util.Locale.ROOT, "CFG on (negative prompt \" \", scale %.1f)", cfgScale)
+                : String.format(java.util.Locale.ROOT, "CFG off (scale %.1f)", cfgScale);
+    }
+
     public DiffusionPipeline pipeline() {
         return pipeline;
     }
@@ -129,8 +144,8 @@ public final class BenchHarness implements AutoCloseable {
         CacheSettings settings = CacheSettings.resolve(base, cache, pipeline.cacheTarget(), steps);
         Map<String, Object> merged = new LinkedHashMap<>(base);
         merged.putAll(cache);
-        return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, TRUE_CFG_SCALE,
-                pipeline.requestDefaults().cfg(TRUE_CFG_SCALE, NEGATIVE_PROMPT), seed, 1, ImageCodec.Format.png,
+        return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, cfgScale, cfg(), seed, 1,
+                ImageCodec.Format.png,
                 settings, settings.effective(merged), false);
     }
 

@@ -96,11 +96,10 @@ final class BenchReport {
         sb.append("- command: `").append(commandLine).append("`\n");
         sb.append("- machine: ").append(Machine.describe()).append('\n');
         sb.append("- model: ").append(model).append('\n');
-        sb.append(String.format(Locale.ROOT, "- %dx%d, CFG on (negative prompt \" \", true_cfg_scale %.0f), %d prompts"
+        sb.append(String.format(Locale.ROOT, "- %dx%d, %d prompts"
                 + " x seeds %s x %d round(s), settings interleaved round-robin; wall time per image is the median, "
                 + "speedup is against `none` in the same run; PSNR/SSIM (8-bit RGB / luma, 11x11 Gaussian) against "
-                + "the uncached image of the same prompt and seed\n", size[0], size[1], BenchHarness.TRUE_CFG_SCALE,
-                prompts.size(), seeds, rounds));
+                + "the uncached image of the same prompt and seed\n", size[0], size[1], prompts.size(), seeds, rounds));
         sb.append("- settings:");
         settings.forEach(s -> sb.append(" `").append(s.name()).append("` = ").append(s.cache()).append(';'));
         sb.append("\n\n");

@@ -29,11 +29,11 @@ import java.util.stream.Collectors;
  * run per image is too noisy to rank by wall time; measured wall-time speedups are reported beside it.
  */
 public final class CalibrateCommand {
-    public static final String USAGE = "usage: calibrate [--model DIR | --preset tiny|bench] [--steps 50] "
+    public static final String USAGE = "usage: calibrate [--model DIR | --preset tiny|bench|zimage-tiny|zimage-bench] [--steps 50] "
             + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--min-psnr 30] [--out DIR] [--device cpu|cuda|cann] "
-            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...]";
-    static final Set<String> OPTIONS = Set.of("model", "preset", "steps", "size", "prompts", "seeds", "min-psnr",
-            "out", "device", "tea-thresholds", "dbcache-thresholds");
+            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4]";
+    static final Set<String> OPTIONS = Set.of("cfg-scale", "model", "preset", "steps", "size", "prompts", "seeds",
+            "min-psnr", "out", "device", "tea-thresholds", "dbcache-thresholds");
     static final String TEA_THRESHOLDS = "0.05,0.1,0.2,0.3,0.4,0.6,0.8,1.0";
     static final String DBCACHE_THRESHOLDS = "0.05,0.08,0.12,0.16,0.24,0.32,0.5,0.8";
 
@@ -84,7 +84,8 @@ public final class CalibrateCommand {
         Files.createDirectories(out);
         String commandLine = "calibrate " + String.join(" ", args);
 
-        try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device, List.of())) {
+        try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device, List.of(),
+                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE))) {
             // (a) TeaCache coefficients: tea_cache at threshold 0 computes every step; the observer sees each.
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
@@ -172,7 +173,7 @@ public final class CalibrateCommand {
                                 : Double.compare(q.threshold(), p.threshold()))
                         .ifPresent(c -> recommended.put(backend, c));
             }
-            String frontier = frontier(commandLine, h.modelDescription(), steps, size, prompts, seeds, minPsnr,
+            String frontier = frontier(commandLine, h.modelDescription() + ", " + h.guidance(), steps, size, prompts, seeds, minPsnr,
                     coefficientsLine, rmse, x.length, candidates, recommended);
             Files.writeString(out.resolve("frontier.md"), frontier);
             Files.writeString(out.resolve("recommended.properties"), properties(minPsnr, steps, coefficients,
@@ -217,7 +218,7 @@ public final class CalibrateCommand {
         sb.append("- command: `").append(commandLine).append("`\n");
         sb.append("- machine: ").append(Machine.describe()).append('\n');
         sb.append("- model: ").append(model).append('\n');
-        sb.append(String.format(Locale.ROOT, "- %d steps, %dx%d, CFG on, %d prompts x seeds %s; PSNR against the "
+        sb.append(String.format(Locale.ROOT, "- %d steps, %dx%d, %d prompts x seeds %s; PSNR against the "
                 + "uncached image; bound: worst PSNR >= %.1f dB%n", steps, size[0], size[1], prompts.size(), seeds,
                 minPsnr));
         sb.append(String.format(Locale.ROOT, "- TeaCache fit (%d points, rmse %.3g): `%s`%n", points, rmse,
