@@ -67,6 +67,65 @@ class ZImageTransformerTest {
         }
     }
 
+    /**
+     * The prologue alone (embedders, pad tokens, both noise-refiner and context-refiner layers) and then one main
+     * layer as its own segment, each against the reference's intermediate values.
+     */
+    @Test
+    void theRefinersAndOneMainLayerMatchTheReference(@TempDir Path dir) throws Exception {
+        OrtRuntime runtime = CpuRuntime.shared();
+        Random rnd = new Random(8);
+        int h = 4;
+        int w = 6;
+        float[] latent = TestData.normal(rnd, 16 * h * w);
+        float[] caption = TestData.normal(rnd, 3 * 24);
+        ZImageSequence seq = new ZImageSequence(16, h, w, 3);
+        try (GraphRunner runner = new GraphRunner(dir, "diffusion_pytorch_model.safetensors")
+                .random(DType.FLOAT32, 4, CONFIG::writeRandomWeights);
+                var cond = new ZImageConditioning(runtime.env(), DType.FLOAT32, new ZImageRope(CONFIG), seq, caption,
+                        24);
+                OnnxTensor patches = Tensors.of(runtime.env(), DType.FLOAT32, seq.patchify(latent), 1,
+                        seq.paddedImageTokens(), 64);
+                OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.8f}, 1)) {
+            WeightStore store = runner.store();
+            Function<String, double[]> weights = name -> ReferenceMath.weight(store, name);
+            ZImageReference.Prologue ref = ZImageReference.prologue(DIMS, ReferenceMath.d(latent), h, w, 0.8,
+                    ReferenceMath.unflatten(ReferenceMath.d(caption), 24), weights);
+            Map<String, OnnxTensor> inputs = cond.with(patches, timestep);
+            float[] x;
+            float[] c;
+            try (ModelSession s = runtime.createSession(new ZImageTransformer(CONFIG).build(GraphTarget.CPU_FP32,
+                    store, new TransformerSegment(0, 0, true, false, false)), store);
+                    OrtSession.Result r = s.run(feeds(s, inputs))) {
+                x = Tensors.floats(r.get(ZImageTransformer.X + "_out").orElseThrow());
+                c = Tensors.floats(r.get(ZImageTransformer.ADALN + "_out").orElseThrow());
+            }
+            assertClose(ref.c(), c, TOL, "timestep conditioning");
+            assertClose(ReferenceMath.flatten(ref.x()), x, TOL, "unified sequence after both refiners");
+
+            double[][] expected = ZImageReference.block(DIMS, "layers.1", ref.x(), ref.ids(), ref.c(), weights);
+            int tokens = ref.x().length;
+            Map<String, OnnxTensor> blockInputs = new HashMap<>(inputs);
+            try (OnnxTensor xIn = Tensors.of(runtime.env(), DType.FLOAT32, ReferenceMath.f(ReferenceMath.flatten(
+                    ref.x())), 1, tokens, 64);
+                    OnnxTensor cIn = Tensors.of(runtime.env(), DType.FLOAT32, ReferenceMath.f(ref.c()), 1, 64);
+                    ModelSession s = runtime.createSession(new ZImageTransformer(CONFIG).build(GraphTarget.CPU_FP32,
+                            store, new TransformerSegment(1, 2, false, false, false)), store)) {
+                blockInputs.put(ZImageTransformer.X, xIn);
+                blockInputs.put(ZImageTransformer.ADALN, cIn);
+                try (OrtSession.Result r = s.run(feeds(s, blockInputs))) {
+                    assertClose(ReferenceMath.flatten(expected), Tensors.floats(r.get(0)), TOL, "main layer 1");
+                }
+            }
+        }
+    }
+
+    private static Map<String, OnnxTensor> feeds(ModelSession s, Map<String, OnnxTensor> inputs) {
+        Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
+        feeds.keySet().retainAll(s.session().getInputNames());
+        return feeds;
+    }
+
     @Test
     void theForwardMatchesTheReferenceWithPadTokens(@TempDir Path dir) throws Exception {
         OrtRuntime runtime = CpuRuntime.shared();
@@ -89,9 +148,7 @@ class ZImageTransformerTest {
             float[] out;
             try (ModelSession s = runtime.createSession(new ZImageTransformer(CONFIG).build(GraphTarget.CPU_FP32,
                     store, TransformerSegment.whole(2)), store)) {
-                Map<String, OnnxTensor> feeds = new HashMap<>(cond.with(patches, timestep));
-                feeds.keySet().retainAll(s.session().getInputNames());
-                try (OrtSession.Result r = s.run(feeds)) {
+                try (OrtSession.Result r = s.run(feeds(s, cond.with(patches, timestep)))) {
                     out = Tensors.floats(r.get(0));
                 }
             }
