@@ -7,6 +7,7 @@ import dev.ditfn.onnx.DType;
 import dev.ditfn.runtime.Tensors;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,10 +20,24 @@ public final class QwenImageConditioning implements AutoCloseable {
     /** @param promptEmbeds {@code [textLen, joint_attention_dim]} row-major; the image is {@code h2 × w2} tokens */
     public QwenImageConditioning(OrtEnvironment env, DType act, QwenImageTransformerConfig c, float[] promptEmbeds,
             int textLen, int h2, int w2) throws OrtException {
+        this(env, act, c, promptEmbeds, textLen, List.of(new int[] {h2, w2}));
+    }
+
+    /**
+     * @param grids {@code img_shapes} as {@code (h2, w2)} per image: the noise grid first, then Edit's condition
+     *     images, whose tokens follow the noise tokens in the sequence (and are the {@code zero_cond_t} tokens)
+     */
+    public QwenImageConditioning(OrtEnvironment env, DType act, QwenImageTransformerConfig c, float[] promptEmbeds,
+            int textLen, List<int[]> grids) throws OrtException {
         QwenRope rope = QwenRope.of(c);
-        QwenRope.Tables img = rope.imageTables(h2, w2);
-        QwenRope.Tables txt = rope.textTables(textLen, h2, w2);
+        QwenRope.Tables img = rope.imageTables(grids);
+        QwenRope.Tables txt = rope.textTables(textLen, grids);
         try {
+            if (c.zeroCondT()) {
+                float[] condTokens = new float[img.tokens()];
+                java.util.Arrays.fill(condTokens, grids.get(0)[0] * grids.get(0)[1], condTokens.length, 1f);
+                tensors.put(QwenImageTransformer.COND_TOKENS, Tensors.of(env, act, condTokens, img.tokens(), 1));
+            }
             tensors.put(QwenImageTransformer.ENCODER_HIDDEN_STATES,
                     Tensors.of(env, act, promptEmbeds, 1, textLen, c.jointAttentionDim()));
             tensors.put(QwenImageTransformer.IMG_COS, Tensors.of(env, DType.FLOAT32, img.cos(), img.shape()));

@@ -30,8 +30,12 @@ import java.util.List;
  *   <li>with {@link TransformerSegment#modulatedInput()} it also outputs {@code modulated_input [B, N, D]}: block
  *       {@code from}'s {@code LayerNorm(img)·(1 + scale1) + shift1} (TeaCache's probe).</li>
  *   <li>a prologue without blocks computes block 0's image modulation {@code img_mod.1(SiLU(temb))} (it needs it for
- *       the probe) and outputs it as {@code img_mod_0_out [B, 6D]}; a segment that starts at block 0 without the
+ *       the probe) and outputs it as {@code img_mod_0_out [B, 1, 6D]}; a segment that starts at block 0 without the
  *       prologue takes it as {@code img_mod_0}. So those weights live in one session only.</li>
+ *   <li>with {@code zero_cond_t} (Edit-2511) the image tokens are modulated per token: {@code cond_tokens [N, 1]}
+ *       marks Edit's condition-image tokens, which take the modulation of the t = 0 embedding {@code temb_zero}
+ *       (made by the prologue, handed on like {@code temb}); the handed-over block-0 modulation is then
+ *       {@code [B, N, 6D]}. Text tokens and the output head use {@code temb}, as upstream.</li>
  * </ul>
  * No attention mask: a single unpadded prompt per call (spec §2.3 step 6, mask absent).
  *
@@ -56,6 +60,12 @@ public final class QwenImageTransformer implements SegmentGraphs {
     public static final String MODULATED_INPUT = SegmentedTransformer.PROBE;
     /** Block 0's image modulation, handed from a prologue-only segment to the segment that runs block 0. */
     public static final String IMG_MOD_0 = "img_mod_0";
+    /** With {@code zero_cond_t}: the timestep embedding of t = 0, which modulates Edit's condition-image tokens. */
+    public static final String TEMB_ZERO = "temb_zero";
+    /** With {@code zero_cond_t}: {@code [N, 1]}, 1 on the condition-image tokens (upstream's {@code modulate_index}). */
+    public static final String COND_TOKENS = "cond_tokens";
+    /** Rows of a handed-over image modulation: 1, or N with per-token modulation. */
+    private static final String MOD_ROWS = "M";
     /** The image and text streams, image first: DBCache measures the image stream's Fn residual, as upstream. */
     static final List<String> STREAMS = List.of(IMG, TXT);
 
@@ -117,8 +127,10 @@ public final class QwenImageTransformer implements SegmentGraphs {
         private Value textLength;
         /** SiLU(temb), shared by every block's modulation and the output head. */
         private Value siluTemb;
-        /** Block 0's image modulation {@code [B, 6D]} when another segment computed it, else null. */
+        /** Block 0's image modulation {@code [B, 1|N, 6D]} when another segment computed it, else null. */
         private Value imgMod0;
+        /** With zero_cond_t: SiLU of the t = 0 embedding, and the condition-token mask {@code [N, 1]}. */
+        private Value siluTembZero, condTokens;
 
         Emitter(GraphBuilder g) {
             this.g = g;
@@ -130,6 +142,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
             Value img;
             Value txt;
             Value temb;
+            Value tembZero = null;
             if (segment.prologue()) {
                 Value hidden = g.input(HIDDEN_STATES, act, BATCH, IMAGE_TOKENS, config.inChannels());
                 Value encoder = g.input(ENCODER_HIDDEN_STATES, act, BATCH, TEXT_TOKENS, config.jointAttentionDim());
@@ -138,14 +151,25 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 img = nn.linear(hidden, g.weight("img_in.weight", d, config.inChannels()), g.weight("img_in.bias", d));
                 txt = textIn(encoder);
                 temb = timestepEmbedding(timestep);
+                if (config.zeroCondT()) {
+                    tembZero = timestepEmbedding(g.mul(timestep, g.scalarF32(0f)));
+                }
             } else {
                 img = g.input(IMG, act, BATCH, IMAGE_TOKENS, d);
                 txt = g.input(TXT, act, BATCH, TEXT_TOKENS, d);
                 temb = g.input(TEMB, act, BATCH, d);
+                if (config.zeroCondT()) {
+                    tembZero = g.input(TEMB_ZERO, act, BATCH, d);
+                }
                 ropeInputs();
                 if (segment.from() == 0 && segment.blocks() > 0) {
-                    imgMod0 = g.input(IMG_MOD_0, act, BATCH, 6 * d);
+                    imgMod0 = g.input(IMG_MOD_0, act, BATCH, MOD_ROWS, 6 * d);
                 }
+            }
+            boolean usesModulation = segment.blocks() > 0 || segment.prologue() && !segment.epilogue();
+            if (config.zeroCondT() && usesModulation) {
+                siluTembZero = g.silu(tembZero);
+                condTokens = g.input(COND_TOKENS, act, IMAGE_TOKENS, 1);
             }
             if (segment.blocks() > 0) {
                 textLength = g.slice(g.shape(txt), 0, 1, 2);
@@ -159,9 +183,9 @@ public final class QwenImageTransformer implements SegmentGraphs {
             boolean handsOverMod0 = segment.prologue() && segment.to() == 0 && !segment.epilogue();
             Value modulated = null;
             if (handsOverMod0) {
-                imgMod0 = modulationVector("transformer_blocks.0.img_mod.1", 6);
+                imgMod0 = imageModulation("transformer_blocks.0.img_mod.1");
                 if (segment.modulatedInput()) {
-                    Value[] mod = chunks(imgMod0, 6);
+                    Value[] mod = split(imgMod0);
                     modulated = modulate(nn.layerNorm(img, d, null, null, EPS), mod[0], mod[1]);
                 }
             } else if (segment.modulatedInput() && segment.blocks() == 0) {
@@ -184,9 +208,12 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 g.output(txt, TXT_OUT, act, BATCH, TEXT_TOKENS, d);
                 if (segment.prologue()) {
                     g.output(temb, TEMB_OUT, act, BATCH, d);
+                    if (config.zeroCondT()) {
+                        g.output(tembZero, TEMB_ZERO + "_out", act, BATCH, d);
+                    }
                 }
                 if (handsOverMod0) {
-                    g.output(imgMod0, IMG_MOD_0 + "_out", act, BATCH, 6 * d);
+                    g.output(imgMod0, IMG_MOD_0 + "_out", act, BATCH, MOD_ROWS, 6 * d);
                 }
             }
             if (segment.modulatedInput()) {
@@ -242,7 +269,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
         /** Block {@code i}: returns the new image stream, the new text stream and the block's modulated image input. */
         private Value[] block(int i, Value img, Value txt) {
             String p = "transformer_blocks." + i + ".";
-            Value[] imgMod = i == 0 && imgMod0 != null ? chunks(imgMod0, 6) : modulation(p + "img_mod.1", 6);
+            Value[] imgMod = split(i == 0 && imgMod0 != null ? imgMod0 : imageModulation(p + "img_mod.1"));
             Value[] txtMod = modulation(p + "txt_mod.1", 6);
 
             Value imgIn = modulate(nn.layerNorm(img, d, null, null, EPS), imgMod[0], imgMod[1]);
@@ -260,6 +287,26 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 img = g.clip(img, -FP16_MAX, FP16_MAX);
             }
             return new Value[] {img, txt, imgIn};
+        }
+
+        /**
+         * {@code img_mod.1(SiLU(temb))} as {@code [B, 1, 6D]}; with zero_cond_t per token {@code [B, N, 6D]}, the
+         * condition tokens taking {@code img_mod.1(SiLU(temb_zero))} (upstream's {@code torch.where} on
+         * {@code modulate_index}, here an exact 0/1 blend).
+         */
+        private Value imageModulation(String prefix) {
+            Value mod = g.unsqueeze(modulationVector(prefix, 6), 1);
+            if (!config.zeroCondT()) {
+                return mod;
+            }
+            Value zero = g.unsqueeze(nn.linear(siluTembZero, g.weight(prefix + ".weight", 6 * d, d),
+                    g.weight(prefix + ".bias", 6 * d)), 1);
+            return g.add(mod, g.mul(g.sub(zero, mod), condTokens));
+        }
+
+        /** A modulation {@code [B, 1|N, 6D]} cut into its six {@code [B, 1|N, D]} pieces. */
+        private Value[] split(Value mod) {
+            return g.split(mod, 2, d, d, d, d, d, d);
         }
 
         /** {@code Linear(SiLU(temb))} cut into {@code chunks} pieces of D, each {@code [B, 1, D]}. */

@@ -18,11 +18,12 @@ import java.util.Arrays;
  *
  * <p>Keys absent from a config.json take the constructor defaults of diffusers (which are the published model's
  * values); a null or 0 {@code out_channels} means {@code in_channels}, as in diffusers. {@code guidance_embeds}
- * is accepted and ignored (the constructor ignores it too). The variant switches {@code zero_cond_t},
- * {@code use_additional_t_cond} and {@code use_layer3d_rope} (Edit-2511 / Layered) are rejected when true.
+ * is accepted and ignored (the constructor ignores it too). {@code zero_cond_t} (Edit-2511: condition-image tokens
+ * modulated at t = 0) is honoured; the Layered variant's switches {@code use_additional_t_cond} and
+ * {@code use_layer3d_rope} are rejected when true.
  */
 public record QwenImageTransformerConfig(int patchSize, int inChannels, int outChannels, int numLayers,
-        int attentionHeadDim, int numAttentionHeads, int jointAttentionDim, int[] axesDimsRope) {
+        int attentionHeadDim, int numAttentionHeads, int jointAttentionDim, int[] axesDimsRope, boolean zeroCondT) {
 
     public static final String CLASS_NAME = "QwenImageTransformer2DModel";
     private static final String FILE = "transformer config.json";
@@ -42,7 +43,20 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
     private static final QwenImageTransformerConfig DEFAULTS =
             new QwenImageTransformerConfig(2, 64, 16, 60, 128, 24, 3584, new int[] {16, 56, 56});
 
-    private static final String[] REJECTED_FLAGS = {"zero_cond_t", "use_additional_t_cond", "use_layer3d_rope"};
+    private static final String[] REJECTED_FLAGS = {"use_additional_t_cond", "use_layer3d_rope"};
+
+    /** A config without {@code zero_cond_t} (Qwen-Image, Edit, Edit-2509). */
+    public QwenImageTransformerConfig(int patchSize, int inChannels, int outChannels, int numLayers,
+            int attentionHeadDim, int numAttentionHeads, int jointAttentionDim, int[] axesDimsRope) {
+        this(patchSize, inChannels, outChannels, numLayers, attentionHeadDim, numAttentionHeads, jointAttentionDim,
+                axesDimsRope, false);
+    }
+
+    /** This config with {@code zero_cond_t} set (Edit-2511: condition-image tokens modulated at t = 0). */
+    public QwenImageTransformerConfig withZeroCondT(boolean on) {
+        return new QwenImageTransformerConfig(patchSize, inChannels, outChannels, numLayers, attentionHeadDim,
+                numAttentionHeads, jointAttentionDim, axesDimsRope, on);
+    }
 
     public QwenImageTransformerConfig {
         axesDimsRope = axesDimsRope == null ? null : axesDimsRope.clone();
@@ -72,7 +86,7 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         c.requireClassName(CLASS_NAME);
         for (String flag : REJECTED_FLAGS) {
             if (c.bool(flag, false)) {
-                throw c.bad(flag + " = true selects a Qwen-Image variant (Edit-2511 / Layered) that is not supported;"
+                throw c.bad(flag + " = true selects a Qwen-Image variant (Layered) that is not supported;"
                         + " it must be absent or false");
             }
         }
@@ -87,7 +101,7 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
                 c.integer("attention_head_dim", DEFAULTS.attentionHeadDim),
                 c.integer("num_attention_heads", DEFAULTS.numAttentionHeads),
                 c.integer("joint_attention_dim", DEFAULTS.jointAttentionDim),
-                c.intArray("axes_dims_rope", 3, DEFAULTS.axesDimsRope));
+                c.intArray("axes_dims_rope", 3, DEFAULTS.axesDimsRope), c.bool("zero_cond_t", false));
     }
 
     /** The config.json diffusers would write for this model (keys in diffusers' names). */
@@ -96,7 +110,7 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
                 .put("patch_size", patchSize).put("in_channels", inChannels).put("out_channels", outChannels)
                 .put("num_layers", numLayers).put("attention_head_dim", attentionHeadDim)
                 .put("num_attention_heads", numAttentionHeads).put("joint_attention_dim", jointAttentionDim)
-                .put("guidance_embeds", false);
+                .put("guidance_embeds", false).put("zero_cond_t", zeroCondT);
         ArrayNode axes = o.putArray("axes_dims_rope");
         for (int a : axesDimsRope) {
             axes.add(a);
@@ -141,13 +155,13 @@ public record QwenImageTransformerConfig(int patchSize, int inChannels, int outC
         return o instanceof QwenImageTransformerConfig c && patchSize == c.patchSize && inChannels == c.inChannels
                 && outChannels == c.outChannels && numLayers == c.numLayers && attentionHeadDim == c.attentionHeadDim
                 && numAttentionHeads == c.numAttentionHeads && jointAttentionDim == c.jointAttentionDim
-                && Arrays.equals(axesDimsRope, c.axesDimsRope);
+                && Arrays.equals(axesDimsRope, c.axesDimsRope) && zeroCondT == c.zeroCondT;
     }
 
     @Override
     public int hashCode() {
         return 31 * java.util.Objects.hash(patchSize, inChannels, outChannels, numLayers, attentionHeadDim,
-                numAttentionHeads, jointAttentionDim) + Arrays.hashCode(axesDimsRope);
+                numAttentionHeads, jointAttentionDim, zeroCondT) + Arrays.hashCode(axesDimsRope);
     }
 
     @Override

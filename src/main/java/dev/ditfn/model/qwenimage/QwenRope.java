@@ -1,6 +1,7 @@
 package dev.ditfn.model.qwenimage;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * RoPE angle tables of the Qwen-Image DiT ({@code QwenEmbedRope}, theta 10000, {@code scale_rope=True}; spec §2.4),
@@ -13,9 +14,10 @@ import java.util.Arrays;
  * {@code (d_0, d_1, d_2) = axes_dims_rope}; the angle of pair {@code j} of axis {@code a} is {@code p_a · ω_{a,j}} with
  * {@code ω_{a,j} = 1 / 10000^(2j/d_a)} and {@code p_a} the token's position on that axis.
  *
- * <p>Positions: image token {@code r·w2 + c} (grid row {@code r}, column {@code c}, frame 0) has
- * {@code (0, r − (h2 − ⌊h2/2⌋), c − (w2 − ⌊w2/2⌋))} (centred grid); text token {@code j} has all three positions
- * equal to {@code max(⌊h2/2⌋, ⌊w2/2⌋) + j}.
+ * <p>Positions: image token {@code r·w2 + c} (grid row {@code r}, column {@code c}) of frame {@code f} (image
+ * {@code f} of {@code img_shapes}: 0 the noise, 1.. Edit's condition images) has
+ * {@code (f, r − (h2 − ⌊h2/2⌋), c − (w2 − ⌊w2/2⌋))} (centred grid); text token {@code j} has all three positions
+ * equal to {@code max over the images of max(⌊h2/2⌋, ⌊w2/2⌋) + j}.
  *
  * <p>Arithmetic mirrors upstream's fp32 tables: {@code ω} is rounded to fp32, the angle is the fp32 product
  * {@code position · ω}, and cos/sin of that fp32 angle are rounded to fp32. Upstream looks positions up in tables
@@ -74,14 +76,33 @@ public final class QwenRope {
 
     /** Tables for the {@code h2·w2} image tokens of one frame-0 image (token index {@code r·w2 + c}). */
     public Tables imageTables(int h2, int w2) {
-        checkGrid(h2, w2);
-        int n = Math.multiplyExact(h2, w2);
+        return imageTables(List.of(new int[] {h2, w2}));
+    }
+
+    /**
+     * Tables for several images in one sequence, as {@code img_shapes} lists them (Edit: the noise grid, then each
+     * condition image): image {@code i} is frame {@code i}, its tokens row-major on its own centred grid, the images
+     * one after the other.
+     *
+     * @param grids {@code (h2, w2)} per image, in sequence order
+     */
+    public Tables imageTables(List<int[]> grids) {
+        int n = 0;
+        for (int[] g : grids) {
+            checkGrid(g[0], g[1]);
+            n = Math.addExact(n, Math.multiplyExact(g[0], g[1]));
+        }
         Tables t = new Tables(new float[n * pairs], new float[n * pairs], n, pairs);
-        int rowOffset = h2 - h2 / 2;
-        int colOffset = w2 - w2 / 2;
-        for (int r = 0; r < h2; r++) {
-            for (int c = 0; c < w2; c++) {
-                fill(t, r * w2 + c, 0, r - rowOffset, c - colOffset);
+        int token = 0;
+        for (int frame = 0; frame < grids.size(); frame++) {
+            int h2 = grids.get(frame)[0];
+            int w2 = grids.get(frame)[1];
+            int rowOffset = h2 - h2 / 2;
+            int colOffset = w2 - w2 / 2;
+            for (int r = 0; r < h2; r++) {
+                for (int c = 0; c < w2; c++) {
+                    fill(t, token++, frame, r - rowOffset, c - colOffset);
+                }
             }
         }
         return t;
@@ -89,11 +110,19 @@ public final class QwenRope {
 
     /** Tables for {@code textLen} text tokens next to an {@code h2 × w2} image grid. */
     public Tables textTables(int textLen, int h2, int w2) {
-        checkGrid(h2, w2);
+        return textTables(textLen, List.of(new int[] {h2, w2}));
+    }
+
+    /** Tables for {@code textLen} text tokens next to the images {@code grids}: they start after the largest. */
+    public Tables textTables(int textLen, List<int[]> grids) {
         if (textLen < 0) {
             throw new IllegalArgumentException("text length " + textLen + " must be >= 0");
         }
-        int start = Math.max(h2 / 2, w2 / 2);
+        int start = 0;
+        for (int[] g : grids) {
+            checkGrid(g[0], g[1]);
+            start = Math.max(start, Math.max(g[0] / 2, g[1] / 2));
+        }
         if ((long) start + textLen > MAX_POSITION) {
             throw new IllegalArgumentException("text positions " + start + ".." + (start + textLen - 1L)
                     + " exceed the RoPE range [0, " + MAX_POSITION + ")");

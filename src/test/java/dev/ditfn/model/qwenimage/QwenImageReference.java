@@ -9,7 +9,9 @@ import dev.ditfn.testing.ReferenceMath;
 
 import dev.ditfn.weights.WeightStore;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -51,15 +53,27 @@ final class QwenImageReference {
 
     /** velocity {@code [B, N, patch²·out]} for {@code x [B, N, in]}, {@code e [B, L, joint]}, {@code sigma [B]}. */
     double[] forward(float[] x, float[] e, float[] sigma, int batch, int h2, int w2, int textLen) {
-        State s = prologue(x, e, sigma, batch, h2 * w2, textLen);
+        return forward(x, e, sigma, batch, List.of(new int[] {h2, w2}), textLen, null);
+    }
+
+    /**
+     * The forward over several images in one sequence ({@code grids}: Edit's noise grid, then its condition images,
+     * frame {@code i} for image {@code i}); with {@code imageSigma} the image stream is modulated by the embedding of
+     * that timestep instead (every image token a zero_cond_t condition token when it is {@code {0}}).
+     */
+    double[] forward(float[] x, float[] e, float[] sigma, int batch, List<int[]> grids, int textLen,
+            float[] imageSigma) {
+        int n = grids.stream().mapToInt(g -> g[0] * g[1]).sum();
+        State s = prologue(x, e, sigma, batch, n, textLen);
+        double[] imageTemb = imageSigma == null ? s.temb() : timestepEmbedding(imageSigma);
         double[] img = s.img();
         double[] txt = s.txt();
         for (int i = 0; i < c.numLayers(); i++) {
-            BlockOut o = block(i, img, txt, s.temb(), batch, h2, w2, textLen);
+            BlockOut o = block(i, img, txt, s.temb(), imageTemb, batch, grids, textLen);
             img = o.img();
             txt = o.txt();
         }
-        return outputHead(img, s.temb(), batch, h2 * w2);
+        return outputHead(img, s.temb(), batch, n);
     }
 
     State prologue(float[] x, float[] e, float[] sigma, int batch, int n, int textLen) {
@@ -109,15 +123,20 @@ final class QwenImageReference {
     // ---- dual-stream block (§2.5, §2.6) ------------------------------------------------------------------
 
     BlockOut block(int i, double[] img, double[] txt, double[] temb, int batch, int h2, int w2, int textLen) {
+        return block(i, img, txt, temb, temb, batch, List.of(new int[] {h2, w2}), textLen);
+    }
+
+    BlockOut block(int i, double[] img, double[] txt, double[] temb, double[] imageTemb, int batch,
+            List<int[]> grids, int textLen) {
         String p = "transformer_blocks." + i + ".";
-        int n = h2 * w2;
+        int n = grids.stream().mapToInt(g -> g[0] * g[1]).sum();
         double[] siluTemb = map(temb, ReferenceMath::silu);
-        double[] modImg = linear(siluTemb, batch, p + "img_mod.1", dim, 6 * dim);
+        double[] modImg = linear(map(imageTemb, ReferenceMath::silu), batch, p + "img_mod.1", dim, 6 * dim);
         double[] modTxt = linear(siluTemb, batch, p + "txt_mod.1", dim, 6 * dim);
 
         double[] xi = modulate(layerNorm(img, batch * n), modImg, 0, 1, batch, n);
         double[] ei = modulate(layerNorm(txt, batch * textLen), modTxt, 0, 1, batch, textLen);
-        double[][] attn = jointAttention(p + "attn.", xi, ei, batch, h2, w2, textLen);
+        double[][] attn = jointAttention(p + "attn.", xi, ei, batch, grids, textLen);
 
         double[] x = gatedAdd(img, attn[0], modImg, 2, batch, n);
         double[] e = gatedAdd(txt, attn[1], modTxt, 2, batch, textLen);
@@ -164,10 +183,11 @@ final class QwenImageReference {
     }
 
     /** Returns {@code {a_img [B, N, D], a_txt [B, L, D]}}. */
-    private double[][] jointAttention(String p, double[] xi, double[] ei, int batch, int h2, int w2, int textLen) {
-        int n = h2 * w2;
-        double[][] imgAngles = imageAngles(h2, w2);
-        double[][] txtAngles = textAngles(textLen, h2, w2);
+    private double[][] jointAttention(String p, double[] xi, double[] ei, int batch, List<int[]> grids,
+            int textLen) {
+        int n = grids.stream().mapToInt(g -> g[0] * g[1]).sum();
+        double[][] imgAngles = imageAngles(grids);
+        double[][] txtAngles = textAngles(textLen, grids);
         double[] iq = rope(qkNorm(linear(xi, batch * n, p + "to_q", dim, dim), p + "norm_q"), imgAngles, batch, n);
         double[] ik = rope(qkNorm(linear(xi, batch * n, p + "to_k", dim, dim), p + "norm_k"), imgAngles, batch, n);
         double[] iv = linear(xi, batch * n, p + "to_v", dim, dim);
@@ -229,21 +249,28 @@ final class QwenImageReference {
         return out;
     }
 
-    /** Angles of the image token at row r, column c: positions (0, r − (h2 − ⌊h2/2⌋), c − (w2 − ⌊w2/2⌋)). */
-    double[][] imageAngles(int h2, int w2) {
-        double[][] a = new double[h2 * w2][];
-        for (int r = 0; r < h2; r++) {
-            for (int col = 0; col < w2; col++) {
-                a[r * w2 + col] = angles(0, r - (h2 - h2 / 2), col - (w2 - w2 / 2));
+    /**
+     * Angles of image f's token at row r, column c: positions (f, r − (h2 − ⌊h2/2⌋), c − (w2 − ⌊w2/2⌋)), the images
+     * one after the other.
+     */
+    double[][] imageAngles(List<int[]> grids) {
+        List<double[]> a = new ArrayList<>();
+        for (int f = 0; f < grids.size(); f++) {
+            int h2 = grids.get(f)[0];
+            int w2 = grids.get(f)[1];
+            for (int r = 0; r < h2; r++) {
+                for (int col = 0; col < w2; col++) {
+                    a.add(angles(f, r - (h2 - h2 / 2), col - (w2 - w2 / 2)));
+                }
             }
         }
-        return a;
+        return a.toArray(new double[0][]);
     }
 
-    /** Angles of text token j: all positions max(⌊h2/2⌋, ⌊w2/2⌋) + j. */
-    double[][] textAngles(int textLen, int h2, int w2) {
+    /** Angles of text token j: all positions max over the images of max(⌊h2/2⌋, ⌊w2/2⌋), plus j. */
+    double[][] textAngles(int textLen, List<int[]> grids) {
         double[][] a = new double[textLen][];
-        int m = Math.max(h2 / 2, w2 / 2);
+        int m = grids.stream().mapToInt(g -> Math.max(g[0] / 2, g[1] / 2)).max().orElse(0);
         for (int j = 0; j < textLen; j++) {
             a[j] = angles(m + j, m + j, m + j);
         }

@@ -78,7 +78,6 @@ class QwenImageTransformerConfigTest {
             "axes_dims_rope; 32; axes_dims_rope = 32 must be a list of 3 integers",
             "zero_cond_t; 0; zero_cond_t = 0 must be a boolean",
             "_class_name; 5; _class_name = 5 must be a string",
-            "zero_cond_t; true; zero_cond_t",
             "use_additional_t_cond; true; use_additional_t_cond",
             "use_layer3d_rope; true; use_layer3d_rope",
             "_class_name; \"FluxTransformer2DModel\"; _class_name"})
@@ -88,6 +87,13 @@ class QwenImageTransformerConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> QwenImageTransformerConfig.fromJson(j));
         assertTrue(e.getMessage().contains(expectedMessage), e.getMessage());
+    }
+
+    @Test
+    void zeroCondTIsRead() {
+        assertEquals(QwenImageTransformerConfig.TINY.withZeroCondT(true),
+                QwenImageTransformerConfig.fromJson(tiny().put("zero_cond_t", true)));
+        assertTrue(QwenImageTransformerConfig.TINY.withZeroCondT(true).toJson().get("zero_cond_t").asBoolean());
     }
 
     @Test

@@ -245,7 +245,7 @@ class QwenImageTransformerTest {
         // prologue, which holds those weights
         Map<String, Output> s0 = run(new TransformerSegment(0, 0, true, false, false), prologueInputs(x, e, sigma, 1));
         Map<String, Input> s1In = chained(s0, s0);
-        s1In.put(IMG_MOD_0, Input.of(s0.get(IMG_MOD_0 + "_out").values(), 1, 6L * dim));
+        s1In.put(IMG_MOD_0, Input.of(s0.get(IMG_MOD_0 + "_out").values(), 1, 1, 6L * dim));
         Map<String, Output> s1 = run(new TransformerSegment(0, 1, false, false, false), s1In);
         Map<String, Output> s2 = run(new TransformerSegment(1, 2, false, true, false), chained(s1, s0));
         assertClose(d(whole), s2.get(VELOCITY).values(), SEGMENT_TOL,

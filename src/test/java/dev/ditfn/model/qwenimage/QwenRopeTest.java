@@ -21,6 +21,25 @@ class QwenRopeTest {
         assertEquals(sin, t.sin()[i], TOL, "sin token " + token + " pair " + pair);
     }
 
+    /** Edit's img_shapes: image i is frame i on its own centred grid; text starts after the largest half-grid. */
+    @Test
+    void conditionImagesTakeTheNextFramesOnTheirOwnGrids() {
+        QwenRope.Tables t = rope.imageTables(java.util.List.of(new int[] {2, 2}, new int[] {3, 1}));
+        assertEquals(7, t.tokens());
+        // frame 0 is the single-image table
+        QwenRope.Tables single = rope.imageTables(2, 2);
+        for (int i = 0; i < single.cos().length; i++) {
+            assertEquals(single.cos()[i], t.cos()[i]);
+        }
+        // token 4 = frame 1, row 0, col 0 of a 3x1 grid: (1, -2, -1); frame pair 0 has ω = 1
+        assertPair(t, 4, 0, Math.cos(1), Math.sin(1));
+        assertPair(t, 4, 4, Math.cos(-2), Math.sin(-2));
+        assertPair(t, 4, 10, Math.cos(-1), Math.sin(-1));
+        // text starts at max(max(1, 1), max(1, 0)) = 1 on every axis
+        QwenRope.Tables txt = rope.textTables(2, java.util.List.of(new int[] {2, 2}, new int[] {8, 2}));
+        assertPair(txt, 0, 0, Math.cos(4), Math.sin(4)); // the 8x2 condition grid sets the start: 8/2 = 4
+    }
+
     @Test
     void imageTokensAreCentred() {
         QwenRope.Tables t = rope.imageTables(4, 4);
