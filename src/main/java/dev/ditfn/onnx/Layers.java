@@ -68,6 +68,14 @@ public final class Layers {
         return g.conv(x, weight, bias, new long[] {stride, stride}, new long[] {pad, pad, pad, pad}, 1);
     }
 
+    /**
+     * 2-D convolution, weight {@code [out, in, kH, kW]}, with {@code padEnd} zero rows at the bottom and zero columns
+     * on the right only ({@code F.pad(x, (0, p, 0, p))} then a valid conv, as in stride-2 downsamplers).
+     */
+    public Value conv2dPadEnd(Value x, Value weight, Value bias, long stride, long padEnd) {
+        return g.conv(x, weight, bias, new long[] {stride, stride}, new long[] {0, 0, padEnd, padEnd}, 1);
+    }
+
     /** 3-D convolution, weight {@code [out, in, kT, kH, kW]}, explicit ONNX pads (3 begins, 3 ends). */
     public Value conv3d(Value x, Value weight, Value bias, long[] strides, long[] pads) {
         return g.conv(x, weight, bias, strides, pads, 1);

@@ -28,6 +28,18 @@ public final class ReferenceMath {
         return n;
     }
 
+    /** The largest {@code |a[i] - b[i]|}, e.g. to show a deliberately wrong variant is far outside a tolerance. */
+    public static double maxAbsDiff(double[] a, double[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException(a.length + " values against " + b.length);
+        }
+        double m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+
     public static double[] d(float[] x) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {

@@ -78,6 +78,18 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
         }
     }
 
+    /** What one entry of the encoder's flat {@code down_blocks} list is. */
+    public enum DownLayer {
+        RESIDUAL, ATTENTION, DOWNSAMPLE_2D, DOWNSAMPLE_3D
+    }
+
+    /**
+     * Entry {@code index} of {@code encoder.down_blocks}: a residual block {@code inDim → outDim}, an attention block
+     * or a downsampler (both at {@code inDim = outDim}; a downsampler halves H and W).
+     */
+    public record DownBlock(int index, DownLayer layer, int inDim, int outDim) {
+    }
+
     /** Validates the rules of spec §6 and copies the arrays; messages name the config.json keys. */
     public QwenImageVaeConfig {
         require(baseDim >= 1, "base_dim must be >= 1, got " + baseDim);
@@ -228,41 +240,63 @@ public record QwenImageVaeConfig(int baseDim, int zDim, int[] dimMult, int numRe
      */
     public Map<String, long[]> encoderTensorShapes() {
         Map<String, long[]> t = new LinkedHashMap<>();
-        int[] dims = new int[dimMult.length + 1];
-        dims[0] = baseDim;
-        for (int i = 0; i < dimMult.length; i++) {
-            dims[i + 1] = baseDim * dimMult[i];
-        }
-        causalConv(t, "encoder.conv_in", IMAGE_CHANNELS, dims[0], 3);
-        int block = 0;
-        double scale = 1.0;
-        for (int i = 0; i < dimMult.length; i++) {
-            int in = dims[i];
-            int out = dims[i + 1];
-            for (int r = 0; r < numResBlocks; r++) {
-                residual(t, "encoder.down_blocks." + block++, in, out);
-                if (hasAttnScale(scale)) {
-                    attention(t, "encoder.down_blocks." + block++, out);
+        causalConv(t, "encoder.conv_in", IMAGE_CHANNELS, baseDim, 3);
+        for (DownBlock b : encoderDownBlocks()) {
+            String p = "encoder.down_blocks." + b.index();
+            int out = b.outDim();
+            switch (b.layer()) {
+                case RESIDUAL -> residual(t, p, b.inDim(), out);
+                case ATTENTION -> attention(t, p, out);
+                case DOWNSAMPLE_2D, DOWNSAMPLE_3D -> {
+                    t.put(p + ".resample.1.weight", new long[] {out, out, 3, 3});
+                    t.put(p + ".resample.1.bias", new long[] {out});
+                    if (b.layer() == DownLayer.DOWNSAMPLE_3D) {
+                        t.put(p + ".time_conv.weight", new long[] {out, out, 3, 1, 1});
+                        t.put(p + ".time_conv.bias", new long[] {out});
+                    }
                 }
-                in = out;
-            }
-            if (i != dimMult.length - 1) {
-                String p = "encoder.down_blocks." + block++;
-                t.put(p + ".resample.1.weight", new long[] {out, out, 3, 3});
-                t.put(p + ".resample.1.bias", new long[] {out});
-                if (temperalDownsample[i]) {
-                    t.put(p + ".time_conv.weight", new long[] {out, out, 3, 1, 1});
-                    t.put(p + ".time_conv.bias", new long[] {out});
-                }
-                scale /= 2;
             }
         }
-        int top = dims[dimMult.length];
+        int top = encoderTopDim();
         midBlock(t, "encoder.mid_block", top);
         t.put("encoder.norm_out.gamma", new long[] {top, 1, 1, 1});
         causalConv(t, "encoder.conv_out", top, 2 * zDim, 3);
         causalConv(t, "quant_conv", 2 * zDim, 2 * zDim, 1);
         return t;
+    }
+
+    /** Channels of the encoder's last stage, mid block and {@code norm_out}: {@code base·dim_mult[-1]}. */
+    public int encoderTopDim() {
+        return baseDim * dimMult[dimMult.length - 1];
+    }
+
+    /**
+     * The encoder's flat {@code down_blocks} list as diffusers {@code QwenImageEncoder3d} builds it: with
+     * {@code dims = [base·m for m in [1] ++ dim_mult]}, stage {@code i} appends {@code num_res_blocks} residual blocks
+     * {@code dims[i] → dims[i+1]} (the first may have a shortcut), each followed by an attention block while the
+     * stage's scale (1, halved per downsample) is in {@code attn_scales}; every stage but the last ends in a
+     * downsampler ({@code downsample3d} where {@code temperal_downsample[i]}, else {@code downsample2d}).
+     */
+    public List<DownBlock> encoderDownBlocks() {
+        List<DownBlock> blocks = new ArrayList<>();
+        double scale = 1.0;
+        for (int i = 0; i < dimMult.length; i++) {
+            int in = i == 0 ? baseDim : baseDim * dimMult[i - 1];
+            int out = baseDim * dimMult[i];
+            for (int r = 0; r < numResBlocks; r++) {
+                blocks.add(new DownBlock(blocks.size(), DownLayer.RESIDUAL, in, out));
+                if (hasAttnScale(scale)) {
+                    blocks.add(new DownBlock(blocks.size(), DownLayer.ATTENTION, out, out));
+                }
+                in = out;
+            }
+            if (i != dimMult.length - 1) {
+                DownLayer mode = temperalDownsample[i] ? DownLayer.DOWNSAMPLE_3D : DownLayer.DOWNSAMPLE_2D;
+                blocks.add(new DownBlock(blocks.size(), mode, out, out));
+                scale /= 2;
+            }
+        }
+        return Collections.unmodifiableList(blocks);
     }
 
     /** {@code scale in attn_scales}, as Python compares a float with the list's numbers. */

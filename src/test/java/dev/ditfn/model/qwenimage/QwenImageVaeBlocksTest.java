@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Each decoder block of {@link QwenImageVaeDecoder} alone, on tiny non-square shapes, against
+ * Each decoder block ({@link QwenImageVaeBlocks}) alone, on tiny non-square shapes, against
  * {@link QwenImageVaeReference}. Every block runs on CPU_FP32 (attention via com.microsoft:MultiHeadAttention) and
  * CANN_FP16 (fp16 activations and fp16-stored weights, standard ops only; executed by ORT's CPU provider).
  */
@@ -84,7 +84,7 @@ class QwenImageVaeBlocksTest {
         r.random(weightType(target), 11, fill);
         float[] x = input(target, new Random(3), b * in * h * w, 1.5);
         GraphBuilder g = r.graph(target);
-        Value y = QwenImageVaeDecoder.residualBlock(g, g.input("x", g.act(), b, in, h, w), p, in, out);
+        Value y = QwenImageVaeBlocks.residualBlock(g, g.input("x", g.act(), b, in, h, w), p, in, out);
         g.output(y, "y", g.act(), b, out, h, w);
         float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, in, h, w)), b, out, h, w);
         Vol expected = new QwenImageVaeReference(r.store()).residualBlock(new Vol(d(x), b, in, 1, h, w), p, out);
@@ -109,7 +109,7 @@ class QwenImageVaeBlocksTest {
         r.random(weightType(target), 12, fill);
         float[] x = input(target, new Random(4), b * c * h * w, 1.0);
         GraphBuilder g = r.graph(target);
-        Value y = QwenImageVaeDecoder.attentionBlock(g, g.input("x", g.act(), b, c, h, w), p, c);
+        Value y = QwenImageVaeBlocks.attentionBlock(g, g.input("x", g.act(), b, c, h, w), p, c);
         g.output(y, "y", g.act(), b, c, h, w);
         float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, h, w);
         Vol expected = new QwenImageVaeReference(r.store()).attentionBlock(new Vol(d(x), b, c, 1, h, w), p);
@@ -130,7 +130,7 @@ class QwenImageVaeBlocksTest {
         r.random(weightType(target), 13, fill);
         float[] x = input(target, new Random(5), b * c * h * w, 1.0);
         GraphBuilder g = r.graph(target);
-        Value y = QwenImageVaeDecoder.upsample(g, g.input("x", g.act(), b, c, h, w), p, c);
+        Value y = QwenImageVaeBlocks.upsample(g, g.input("x", g.act(), b, c, h, w), p, c);
         g.output(y, "y", g.act(), b, c / 2, 2 * h, 2 * w);
         float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c / 2, 2 * h, 2 * w);
         Vol expected = new QwenImageVaeReference(r.store()).upsample(new Vol(d(x), b, c, 1, h, w), p);
@@ -166,7 +166,7 @@ class QwenImageVaeBlocksTest {
             x[((ch) * h + 1) * w + 1] = 0f;
         }
         GraphBuilder g = r.graph(target);
-        Value y = QwenImageVaeDecoder.rmsNorm(g, g.input("x", g.act(), b, c, h, w), "n.gamma", c, images);
+        Value y = QwenImageVaeBlocks.rmsNorm(g, g.input("x", g.act(), b, c, h, w), "n.gamma", c, images);
         g.output(y, "y", g.act(), b, c, h, w);
         float[] got = r.runSingle(g, Map.of("x", Input.of(x, b, c, h, w)), b, c, h, w);
         Vol expected = QwenImageVaeReference.rmsNorm(new Vol(d(x), b, c, 1, h, w),

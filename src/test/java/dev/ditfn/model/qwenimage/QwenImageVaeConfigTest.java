@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ditfn.model.qwenimage.QwenImageVaeConfig.DownBlock;
+import dev.ditfn.model.qwenimage.QwenImageVaeConfig.DownLayer;
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig.UpBlock;
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig.Upsample;
 import org.junit.jupiter.api.Test;
@@ -255,5 +257,18 @@ class QwenImageVaeConfigTest {
         assertEquals(List.of(new UpBlock(0, 96, 96, 2, Upsample.UPSAMPLE_3D),
                 new UpBlock(1, 48, 48, 2, Upsample.UPSAMPLE_2D),
                 new UpBlock(2, 24, 24, 2, Upsample.NONE)), c.decoderUpBlocks());
+    }
+
+    /** The published encoder's flat down_blocks list, as spec B2's table gives it. */
+    @Test
+    void publishedEncoderDownBlocks() {
+        QwenImageVaeConfig c = QwenImageVaeConfig.QWEN_IMAGE;
+        assertEquals(List.of(new DownBlock(0, DownLayer.RESIDUAL, 96, 96), new DownBlock(1, DownLayer.RESIDUAL, 96, 96),
+                new DownBlock(2, DownLayer.DOWNSAMPLE_2D, 96, 96), new DownBlock(3, DownLayer.RESIDUAL, 96, 192),
+                new DownBlock(4, DownLayer.RESIDUAL, 192, 192), new DownBlock(5, DownLayer.DOWNSAMPLE_3D, 192, 192),
+                new DownBlock(6, DownLayer.RESIDUAL, 192, 384), new DownBlock(7, DownLayer.RESIDUAL, 384, 384),
+                new DownBlock(8, DownLayer.DOWNSAMPLE_3D, 384, 384), new DownBlock(9, DownLayer.RESIDUAL, 384, 384),
+                new DownBlock(10, DownLayer.RESIDUAL, 384, 384)), c.encoderDownBlocks());
+        assertEquals(384, c.encoderTopDim());
     }
 }

@@ -99,15 +99,7 @@ class QwenImageVaeDecoderTest {
 
     /** Stages the TINY decoder tensors, except {@code name} gets {@code shape} (or is left out when null). */
     private void weightsWith(String name, long[] shape) {
-        r.random(DType.FLOAT32, 1, rnd -> {
-            for (Map.Entry<String, long[]> e : tiny.decoderTensorShapes().entrySet()) {
-                if (!e.getKey().equals(name)) {
-                    rnd.gaussian(e.getKey(), 0.1, e.getValue());
-                } else if (shape != null) {
-                    rnd.gaussian(e.getKey(), 0.1, shape);
-                }
-            }
-        });
+        QwenImageVaeTestWeights.stageWith(r, tiny.decoderTensorShapes(), name, shape);
     }
 
     @Test

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ditfn.engine.DecodedPixels;
 import org.junit.jupiter.api.Test;
 
-/** (g) De-normalisation and RGB conversion on hand-computed values. */
+/** (g) De-normalisation, normalisation and RGB conversion on hand-computed values. */
 class VaePixelsTest {
 
     @Test
@@ -46,6 +46,50 @@ class VaePixelsTest {
         assertTrue(e.getMessage().contains("4 channels") && e.getMessage().contains("16"), e.getMessage());
         assertThrows(IllegalArgumentException.class,
                 () -> VaePixels.denormalize(new float[3], new long[] {1, 2, 1, 1}, new float[2], new float[] {1, 1}));
+    }
+
+    @Test
+    void normalizeIsPerChannelSubtractionThenDivision() {
+        // [B=1, C=2, H=1, W=2]; channel 0: mean 1, std 2; channel 1: mean -3, std 0.5
+        float[] mu = {3f, -3f, -1f, -3f};
+        float[] z = VaePixels.normalize(mu, new long[] {1, 2, 1, 2}, new float[] {1f, -3f}, new float[] {2f, 0.5f});
+        // (3-1)/2 = 1, (-3-1)/2 = -2; (-1+3)/0.5 = 4, (-3+3)/0.5 = 0
+        assertArrayEquals(new float[] {1f, -2f, 4f, 0f}, z);
+    }
+
+    @Test
+    void normalizeDividesInFloat32AsThePipelineDoes() {
+        QwenImageVaeConfig c = QwenImageVaeConfig.TINY;
+        float[] mu = new float[2 * 16 * 1 * 5]; // [2, 16, 1, 1, 5]
+        for (int i = 0; i < mu.length; i++) {
+            mu[i] = 0.37f * (i % 11) - 1.9f;
+        }
+        float[] z = VaePixels.normalize(mu, new long[] {2, 16, 1, 1, 5}, c);
+        int reciprocalDiffers = 0;
+        for (int i = 0; i < z.length; i++) {
+            int ch = i / 5 % 16;
+            // (image_latents - latents_mean) / latents_std on float32 tensors: one rounding per op
+            float expected = (mu[i] - c.latentsMean()[ch]) / c.latentsStd()[ch];
+            assertEquals(expected, z[i], 0f, "index " + i);
+            if (z[i] != (mu[i] - c.latentsMean()[ch]) * (1f / c.latentsStd()[ch])) {
+                reciprocalDiffers++;
+            }
+        }
+        assertTrue(reciprocalDiffers > 0, "the data tell division from multiplication by the reciprocal");
+        // channel 2 (mean -0.9113, std 2.3275), flat index 2*5 = 10 -> 0.37*10 - 1.9 = 1.8
+        assertEquals((1.8 + 0.9113) / 2.3275, z[10], 1e-6);
+        // normalize then denormalize gives μ back to float32 rounding
+        float[] back = VaePixels.denormalize(z, new long[] {2, 16, 1, 1, 5}, c);
+        for (int i = 0; i < mu.length; i++) {
+            assertEquals(mu[i], back[i], 1e-6f * (1 + Math.abs(mu[i])), "index " + i);
+        }
+    }
+
+    @Test
+    void normalizeChecksChannels() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VaePixels.normalize(new float[4], new long[] {1, 4, 1, 1}, QwenImageVaeConfig.TINY));
+        assertTrue(e.getMessage().contains("4 channels") && e.getMessage().contains("16"), e.getMessage());
     }
 
     @Test
