@@ -19,16 +19,13 @@ import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.Latents;
 import dev.ditfn.engine.LoadOptions;
 import dev.ditfn.engine.PipelineParts;
-import dev.ditfn.engine.PromptCache;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.Stopwatch;
 import dev.ditfn.engine.TrueCfg;
-import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.PromptTemplate;
-import dev.ditfn.model.text.QwenTextEncoder;
+import dev.ditfn.model.text.QwenPromptEncoder;
 import dev.ditfn.model.text.QwenTextEncoderConfig;
-import dev.ditfn.model.text.QwenTextInputs;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
@@ -37,7 +34,6 @@ import dev.ditfn.scheduler.FlowMatchEulerScheduler;
 import dev.ditfn.weights.DiffusersSnapshot;
 import dev.ditfn.weights.WeightStore;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -60,15 +56,9 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      */
     public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f);
 
-    /** Prompt embeddings {@code [length, hidden]}. */
-    private record PromptEmbeds(float[] values, int length) {
-    }
-
     private final OrtRuntime runtime;
     private final DType act;
-    private final ByteLevelBpeTokenizer tokenizer;
-    private final QwenTextEncoderConfig textConfig;
-    private final ModelSession textEncoder;
+    private final QwenPromptEncoder textEncoder;
     private final QwenImageTransformerConfig transformerConfig;
     private final SegmentedTransformer transformer;
     private final QwenImageVaeConfig vaeConfig;
@@ -76,16 +66,13 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     private final FlowMatchEulerScheduler scheduler;
     private final PipelineParts parts;
     private final WeightStore transformerWeights;
-    private final PromptCache<PromptEmbeds> prompts = new PromptCache<>(64);
 
-    private QwenImagePipeline(OrtRuntime runtime, ByteLevelBpeTokenizer tokenizer, QwenTextEncoderConfig textConfig,
-            ModelSession textEncoder, QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
+    private QwenImagePipeline(OrtRuntime runtime, QwenPromptEncoder textEncoder,
+            QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
             QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts,
             WeightStore transformerWeights) {
         this.runtime = runtime;
         this.act = runtime.device().target().activationType();
-        this.tokenizer = tokenizer;
-        this.textConfig = textConfig;
         this.textEncoder = textEncoder;
         this.transformerConfig = transformerConfig;
         this.transformer = transformer;
@@ -101,18 +88,12 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             Consumer<String> stage) {
         PipelineParts parts = new PipelineParts();
         try {
-            stage.accept("tokenizer");
-            ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.load(snapshot.componentDir("tokenizer"));
             stage.accept("scheduler");
             var scheduler = new FlowMatchEulerScheduler(
                     FlowMatchEulerScheduler.Config.fromJson(snapshot.config("scheduler")));
-
-            stage.accept("text encoder");
             QwenTextEncoderConfig textConfig = QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder"));
-            textConfig.checkTokenizer(tokenizer);
-            WeightStore textWeights = parts.weights(snapshot.weights("text_encoder"));
-            ModelSession textEncoder = parts.own(runtime.createSession(
-                    new QwenTextEncoder(textConfig).build(runtime.device().target(), textWeights), textWeights));
+            QwenPromptEncoder textEncoder = QwenPromptEncoder.load(snapshot, runtime, parts, textConfig,
+                    PromptTemplate.QWEN_IMAGE, stage);
 
             stage.accept("transformer");
             var transformerConfig = QwenImageTransformerConfig.fromJson(snapshot.config("transformer"));
@@ -134,7 +115,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             WeightStore vaeWeights = parts.weights(snapshot.weights("vae"));
             ModelSession vae = parts.own(runtime.createSession(
                     new QwenImageVaeDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
-            return new QwenImagePipeline(runtime, tokenizer, textConfig, textEncoder, transformerConfig, transformer,
+            return new QwenImagePipeline(runtime, textEncoder, transformerConfig, transformer,
                     vaeConfig, vae, scheduler, parts, transformerWeights);
         } catch (RuntimeException e) {
             parts.close();
@@ -199,38 +180,16 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     public GenerationResult generate(GenerationParams p, RequestContext context,
             StepCacheDriver.BlockObserver observer) {
         Stopwatch time = new Stopwatch();
-        PromptEmbeds cond = time.run("text_encode", () -> prompts.get(p.prompt(), this::encodePrompt));
-        PromptEmbeds uncond = p.cfg()
-                ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
+        QwenPromptEncoder.Rows cond = time.run("text_encode", () -> textEncoder.encode(p.prompt()));
+        QwenPromptEncoder.Rows uncond = p.cfg()
+                ? time.run("text_encode", () -> textEncoder.encode(p.negativePrompt())) : null;
         return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
             return time.run("decode", () -> decode(latents, p, parameters));
         });
     }
 
-    private PromptEmbeds encodePrompt(String prompt) {
-        long[] ids = PromptTemplate.QWEN_IMAGE.templateIds(tokenizer, prompt);
-        int len = ids.length;
-        long[] mask = new long[len];
-        Arrays.fill(mask, 1L);
-        QwenTextInputs.Rope rope = QwenTextInputs.rope(len, textConfig.headDim(), textConfig.ropeTheta());
-        float[] bias = QwenTextInputs.attentionBias(mask, 1, len);
-        try (OnnxTensor idTensor = Tensors.longs(runtime.env(), ids, 1, len);
-                OnnxTensor cos = Tensors.of(runtime.env(), DType.FLOAT32, rope.cos(), len, textConfig.headDim());
-                OnnxTensor sin = Tensors.of(runtime.env(), DType.FLOAT32, rope.sin(), len, textConfig.headDim());
-                OnnxTensor biasTensor = Tensors.of(runtime.env(), DType.FLOAT32, bias, 1, 1, len, len);
-                OrtSession.Result r = textEncoder.run(Map.of(QwenTextEncoder.INPUT_IDS, idTensor,
-                        QwenTextEncoder.COS, cos, QwenTextEncoder.SIN, sin, QwenTextEncoder.ATTENTION_BIAS, biasTensor))) {
-            float[] hidden = Tensors.floats(r.get(0));
-            float[] selected = PromptTemplate.QWEN_IMAGE.select(hidden, mask, textConfig.hiddenSize(),
-                    PromptTemplate.DEFAULT_MAX_SEQUENCE_LENGTH);
-            return new PromptEmbeds(selected, selected.length / textConfig.hiddenSize());
-        } catch (OrtException e) {
-            throw new IllegalStateException("text encoder failed: " + e.getMessage(), e);
-        }
-    }
-
-    private float[] denoise(GenerationParams p, long seed, PromptEmbeds cond, PromptEmbeds uncond,
+    private float[] denoise(GenerationParams p, long seed, QwenPromptEncoder.Rows cond, QwenPromptEncoder.Rows uncond,
             StepCacheDriver cache, RequestContext context, String parameters) {
         Latents layout = new Latents(vaeConfig.zDim(), p.height() / vaeConfig.scaleFactor(),
                 p.width() / vaeConfig.scaleFactor());
@@ -258,7 +217,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         }
     }
 
-    private QwenImageConditioning conditioning(PromptEmbeds prompt, int h2, int w2) throws OrtException {
+    private QwenImageConditioning conditioning(QwenPromptEncoder.Rows prompt, int h2, int w2) throws OrtException {
         return new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(), h2,
                 w2);
     }

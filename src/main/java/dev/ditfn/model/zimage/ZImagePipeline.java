@@ -20,17 +20,14 @@ import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.Latents;
 import dev.ditfn.engine.LoadOptions;
 import dev.ditfn.engine.PipelineParts;
-import dev.ditfn.engine.PromptCache;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.Stopwatch;
 import dev.ditfn.model.autoencoderkl.AutoencoderKlConfig;
 import dev.ditfn.model.autoencoderkl.AutoencoderKlDecoder;
-import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.PromptTemplate;
+import dev.ditfn.model.text.QwenPromptEncoder;
 import dev.ditfn.model.text.Qwen3TextEncoderConfig;
-import dev.ditfn.model.text.QwenTextEncoder;
-import dev.ditfn.model.text.QwenTextInputs;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
@@ -39,7 +36,6 @@ import dev.ditfn.scheduler.FlowMatchEulerScheduler;
 import dev.ditfn.weights.DiffusersSnapshot;
 import dev.ditfn.weights.WeightStore;
 
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -65,15 +61,9 @@ public final class ZImagePipeline implements DiffusionPipeline {
      */
     public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(8, 0f, "", 0f);
 
-    /** Caption features {@code [length, hidden]}. */
-    private record Caption(float[] values, int length) {
-    }
-
     private final OrtRuntime runtime;
     private final DType act;
-    private final ByteLevelBpeTokenizer tokenizer;
-    private final Qwen3TextEncoderConfig textConfig;
-    private final ModelSession textEncoder;
+    private final QwenPromptEncoder textEncoder;
     private final ZImageTransformerConfig transformerConfig;
     private final SegmentedTransformer transformer;
     private final ZImageRope rope;
@@ -81,15 +71,12 @@ public final class ZImagePipeline implements DiffusionPipeline {
     private final ModelSession vae;
     private final FlowMatchEulerScheduler scheduler;
     private final PipelineParts parts;
-    private final PromptCache<Caption> prompts = new PromptCache<>(64);
 
-    private ZImagePipeline(OrtRuntime runtime, ByteLevelBpeTokenizer tokenizer, Qwen3TextEncoderConfig textConfig,
-            ModelSession textEncoder, ZImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
+    private ZImagePipeline(OrtRuntime runtime, QwenPromptEncoder textEncoder,
+            ZImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
             AutoencoderKlConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts) {
         this.runtime = runtime;
         this.act = runtime.device().target().activationType();
-        this.tokenizer = tokenizer;
-        this.textConfig = textConfig;
         this.textEncoder = textEncoder;
         this.transformerConfig = transformerConfig;
         this.transformer = transformer;
@@ -105,24 +92,18 @@ public final class ZImagePipeline implements DiffusionPipeline {
             Consumer<String> stage) {
         PipelineParts parts = new PipelineParts();
         try {
-            stage.accept("tokenizer");
-            ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.load(snapshot.componentDir("tokenizer"));
             stage.accept("scheduler");
             var scheduler = new FlowMatchEulerScheduler(
                     FlowMatchEulerScheduler.Config.fromJson(snapshot.config("scheduler")));
-
-            stage.accept("text encoder");
             Qwen3TextEncoderConfig textConfig = Qwen3TextEncoderConfig.fromJson(snapshot.config("text_encoder"));
-            textConfig.checkTokenizer(tokenizer);
-            WeightStore textWeights = parts.weights(snapshot.weights("text_encoder"));
-            ModelSession textEncoder = parts.own(runtime.createSession(
-                    new QwenTextEncoder(textConfig).build(runtime.device().target(), textWeights), textWeights));
+            QwenPromptEncoder textEncoder = QwenPromptEncoder.load(snapshot, runtime, parts, textConfig,
+                    PromptTemplate.Z_IMAGE, stage);
 
             stage.accept("transformer");
             var transformerConfig = ZImageTransformerConfig.fromJson(snapshot.config("transformer"));
-            if (transformerConfig.capFeatDim() != textConfig.hiddenSize()) {
+            if (transformerConfig.capFeatDim() != textEncoder.config().hiddenSize()) {
                 throw new IllegalArgumentException("transformer cap_feat_dim " + transformerConfig.capFeatDim()
-                        + " != text_encoder hidden_size " + textConfig.hiddenSize());
+                        + " != text_encoder hidden_size " + textEncoder.config().hiddenSize());
             }
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.nLayers();
@@ -138,7 +119,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
             WeightStore vaeWeights = parts.weights(snapshot.weights("vae"));
             ModelSession vae = parts.own(runtime.createSession(
                     new AutoencoderKlDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
-            return new ZImagePipeline(runtime, tokenizer, textConfig, textEncoder, transformerConfig, transformer,
+            return new ZImagePipeline(runtime, textEncoder, transformerConfig, transformer,
                     vaeConfig, vae, scheduler, parts);
         } catch (RuntimeException e) {
             parts.close();
@@ -186,40 +167,16 @@ public final class ZImagePipeline implements DiffusionPipeline {
     public GenerationResult generate(GenerationParams p, RequestContext context,
             StepCacheDriver.BlockObserver observer) {
         Stopwatch time = new Stopwatch();
-        Caption cond = time.run("text_encode", () -> prompts.get(p.prompt(), this::encodePrompt));
-        Caption uncond = p.cfg()
-                ? time.run("text_encode", () -> prompts.get(p.negativePrompt(), this::encodePrompt)) : null;
+        QwenPromptEncoder.Rows cond = time.run("text_encode", () -> textEncoder.encode(p.prompt()));
+        QwenPromptEncoder.Rows uncond = p.cfg()
+                ? time.run("text_encode", () -> textEncoder.encode(p.negativePrompt())) : null;
         return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
             return time.run("decode", () -> decode(latents, p, parameters));
         });
     }
 
-    /** The prompt in Z-Image's chat template, through the text encoder: every row ({@code hidden_states[-2]}). */
-    private Caption encodePrompt(String prompt) {
-        long[] ids = PromptTemplate.Z_IMAGE.templateIds(tokenizer, prompt);
-        int len = ids.length;
-        long[] mask = new long[len];
-        Arrays.fill(mask, 1L);
-        QwenTextInputs.Rope tables = textConfig.rope(len);
-        float[] bias = QwenTextInputs.attentionBias(mask, 1, len);
-        try (OnnxTensor idTensor = Tensors.longs(runtime.env(), ids, 1, len);
-                OnnxTensor cos = Tensors.of(runtime.env(), DType.FLOAT32, tables.cos(), len, textConfig.headDim());
-                OnnxTensor sin = Tensors.of(runtime.env(), DType.FLOAT32, tables.sin(), len, textConfig.headDim());
-                OnnxTensor biasTensor = Tensors.of(runtime.env(), DType.FLOAT32, bias, 1, 1, len, len);
-                OrtSession.Result r = textEncoder.run(Map.of(QwenTextEncoder.INPUT_IDS, idTensor,
-                        QwenTextEncoder.COS, cos, QwenTextEncoder.SIN, sin, QwenTextEncoder.ATTENTION_BIAS,
-                        biasTensor))) {
-            float[] hidden = Tensors.floats(r.get(0));
-            float[] rows = PromptTemplate.Z_IMAGE.select(hidden, mask, textConfig.hiddenSize(),
-                    PromptTemplate.DEFAULT_MAX_SEQUENCE_LENGTH);
-            return new Caption(rows, rows.length / textConfig.hiddenSize());
-        } catch (OrtException e) {
-            throw new IllegalStateException("text encoder failed: " + e.getMessage(), e);
-        }
-    }
-
-    private float[] denoise(GenerationParams p, long seed, Caption cond, Caption uncond, StepCacheDriver cache,
+    private float[] denoise(GenerationParams p, long seed, QwenPromptEncoder.Rows cond, QwenPromptEncoder.Rows uncond, StepCacheDriver cache,
             RequestContext context, String parameters) {
         int channels = transformerConfig.inChannels();
         int h = p.height() / vaeConfig.scaleFactor();
@@ -264,8 +221,8 @@ public final class ZImagePipeline implements DiffusionPipeline {
         return prediction;
     }
 
-    private ZImageConditioning conditioning(ZImageSequence sequence, Caption caption) throws OrtException {
-        return new ZImageConditioning(runtime.env(), act, rope, sequence, caption.values(), textConfig.hiddenSize());
+    private ZImageConditioning conditioning(ZImageSequence sequence, QwenPromptEncoder.Rows caption) throws OrtException {
+        return new ZImageConditioning(runtime.env(), act, rope, sequence, caption.values(), textEncoder.config().hiddenSize());
     }
 
     private byte[] decode(float[] latents, GenerationParams p, String parameters) {
