@@ -127,3 +127,39 @@ decode_case("rgb16.png", png16, "16-bit RGB PNG (hand-written); PIL keeps the hi
 with open(os.path.join(OUT, "cases.json"), "w") as f:
     json.dump(cases, f, indent=1)
 print("wrote", OUT)
+
+
+# --- Qwen2-VL patch layout ------------------------------------------------------------------
+# Upstream: patches [T=2, C=3, H, W] (frame repeated) .reshape(gt, tp, c, gh/m, m, p, gw/m, m, p)
+# .permute(0, 3, 6, 4, 7, 2, 1, 5, 8).reshape(gt*gh*gw, c*tp*p*p). Done here with a generic
+# reshape/permute on flat indices; the golden stores, for every 7th flat output position, the
+# index c*H*W + y*W + x of the source pixel (the temporal copy t is dropped: both frames equal).
+def permuted_sources(H, W, p=14, m=2, tp=2, C=3):
+    gh, gw = H // p, W // p
+    shape = [1, tp, C, gh // m, m, p, gw // m, m, p]
+    perm = [0, 3, 6, 4, 7, 2, 1, 5, 8]
+    out_shape = [shape[i] for i in perm]
+    strides = [0] * 9
+    s = 1
+    for i in range(8, -1, -1):
+        strides[i] = s
+        s *= shape[i]
+    total = s
+    result = []
+    for flat in range(total):
+        rem = flat
+        idx = [0] * 9
+        for i in range(8, -1, -1):
+            idx[i] = rem % out_shape[i]
+            rem //= out_shape[i]
+        src = sum(idx[k] * strides[perm[k]] for k in range(9))  # flat index into [1, tp, C, H, W]
+        chw = src % (C * H * W)  # drop the temporal copy
+        result.append(chw)
+    return result
+
+
+src = permuted_sources(28, 56)
+cases["patches_56x28"] = {"width": 56, "height": 28, "stride": 7, "rows": 8, "cols": 1176,
+                          "source_chw_index": src[::7]}
+with open(os.path.join(OUT, "cases.json"), "w") as f:
+    json.dump(cases, f, indent=1)

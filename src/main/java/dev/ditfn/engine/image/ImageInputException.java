@@ -14,7 +14,9 @@ public final class ImageInputException extends RuntimeException {
         /** The bytes claim a supported format but cannot be decoded (truncated, corrupt, odd colour type). */
         UNDECODABLE("undecodable"),
         /** The header declares more pixels than the configured limit; refused before any pixel is decoded. */
-        TOO_LARGE("too_large");
+        TOO_LARGE("too_large"),
+        /** Decodable, but its shape cannot be prepared (aspect ratio above 200, as upstream refuses). */
+        UNSUPPORTED_DIMENSIONS("unsupported_dimensions");
 
         private final String wire;
 

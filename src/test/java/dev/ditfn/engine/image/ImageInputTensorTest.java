@@ -83,6 +83,26 @@ class ImageInputTensorTest {
     }
 
     @Test
+    void patchLayoutMatchesUpstreamReshapePermute() {
+        // Golden from a generic reshape(1, 2, 3, gh/2, 2, 14, gw/2, 2, 14).permute(0,3,6,4,7,2,1,5,8)
+        // in tools/goldens (every 7th output position -> source index c*H*W + y*W + x).
+        com.fasterxml.jackson.databind.JsonNode g = ImageInputGoldens.cases().get("patches_56x28");
+        int w = g.get("width").asInt();
+        int h = g.get("height").asInt();
+        int stride = g.get("stride").asInt();
+        VisionPatches p = ImageTensors.visionPatches(handMade(w, h));
+        com.fasterxml.jackson.databind.JsonNode src = g.get("source_chw_index");
+        assertEquals((p.pixelValues().length + stride - 1) / stride, src.size());
+        for (int k = 0; k < src.size(); k++) {
+            int s = src.get(k).asInt();
+            int c = s / (w * h);
+            int y = s % (w * h) / w;
+            int x = s % w;
+            assertEquals(normalised(value(x, y, c), c), p.pixelValues()[k * stride], 0f, "flat " + k * stride);
+        }
+    }
+
+    @Test
     void normalisationMatchesFloat32Reference() {
         // transformers: float32(float64(255) * (1/255)) = 1.0; (1 - 0.48145466) / 0.26862954 in float32
         RgbImage white = new RgbImage(28, 28, filled(28 * 28 * 3, (byte) 255));
