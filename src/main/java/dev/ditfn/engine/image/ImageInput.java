@@ -172,72 +172,54 @@ public final class ImageInput {
         throw new IllegalStateException("JDK " + format + " reader unavailable");
     }
 
+    /** Raw samples to 8-bit RGB, one row at a time (no full-image int planes). */
     private RgbImage toRgb(BufferedImage image, String name) {
         int w = image.getWidth();
         int h = image.getHeight();
-        int n = w * h;
         ColorModel cm = image.getColorModel();
         if (cm.isAlphaPremultiplied()) {
             image.coerceData(false);
             cm = image.getColorModel();
         }
         Raster raster = image.getRaster();
-        int[] r;
-        int[] g;
-        int[] b;
-        int[] a = null;
-        if (cm instanceof IndexColorModel icm) {
-            int[] idx = raster.getSamples(0, 0, w, h, 0, (int[]) null);
-            r = new int[n];
-            g = new int[n];
-            b = new int[n];
-            if (icm.hasAlpha()) {
-                a = new int[n];
-            }
-            for (int i = 0; i < n; i++) {
-                int k = idx[i];
-                r[i] = icm.getRed(k);
-                g[i] = icm.getGreen(k);
-                b[i] = icm.getBlue(k);
-                if (a != null) {
-                    a[i] = icm.getAlpha(k);
+        IndexColorModel icm = cm instanceof IndexColorModel i ? i : null;
+        int bands = raster.getNumBands();
+        boolean alpha = cm.hasAlpha();
+        int colour = icm != null ? 3 : bands - (alpha ? 1 : 0);
+        if (icm == null && colour != 1 && colour != 3) {
+            throw new ImageInputException(Code.UNDECODABLE,
+                    name + " with " + bands + " channels is not supported; send RGB or grayscale");
+        }
+        int[] bits = raster.getSampleModel().getSampleSize();
+        boolean white = alpha && alphaRule == AlphaRule.WHITE;
+        int[][] row = new int[bands][w];
+        int[] rgba = new int[4];
+        byte[] out = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) {
+            for (int band = 0; band < bands; band++) {
+                raster.getSamples(0, y, w, 1, band, row[band]);
+                if (icm == null) {
+                    to8Bit(row[band], bits[band]);
                 }
             }
-        } else {
-            int bands = raster.getNumBands();
-            boolean alpha = cm.hasAlpha();
-            int colour = bands - (alpha ? 1 : 0);
-            if (colour != 1 && colour != 3) {
-                throw new ImageInputException(Code.UNDECODABLE,
-                        name + " with " + bands + " channels is not supported; send RGB or grayscale");
+            for (int x = 0; x < w; x++) {
+                if (icm != null) {
+                    int k = row[0][x];
+                    rgba[0] = icm.getRed(k);
+                    rgba[1] = icm.getGreen(k);
+                    rgba[2] = icm.getBlue(k);
+                    rgba[3] = icm.getAlpha(k);
+                } else {
+                    rgba[0] = row[0][x];
+                    rgba[1] = colour == 3 ? row[1][x] : rgba[0];
+                    rgba[2] = colour == 3 ? row[2][x] : rgba[0];
+                    rgba[3] = alpha ? row[bands - 1][x] : 255;
+                }
+                int o = (y * w + x) * 3;
+                for (int c = 0; c < 3; c++) {
+                    out[o + c] = (byte) (white ? over(rgba[c], rgba[3]) : rgba[c]);
+                }
             }
-            int[][] planes = new int[bands][];
-            for (int band = 0; band < bands; band++) {
-                planes[band] = to8Bit(raster.getSamples(0, 0, w, h, band, (int[]) null),
-                        raster.getSampleModel().getSampleSize(band));
-            }
-            r = planes[0];
-            g = colour == 3 ? planes[1] : r;
-            b = colour == 3 ? planes[2] : r;
-            if (alpha) {
-                a = planes[bands - 1];
-            }
-        }
-        byte[] out = new byte[n * 3];
-        boolean white = a != null && alphaRule == AlphaRule.WHITE;
-        for (int i = 0; i < n; i++) {
-            int rr = r[i];
-            int gg = g[i];
-            int bb = b[i];
-            if (white) {
-                int al = a[i];
-                rr = over(rr, al);
-                gg = over(gg, al);
-                bb = over(bb, al);
-            }
-            out[i * 3] = (byte) rr;
-            out[i * 3 + 1] = (byte) gg;
-            out[i * 3 + 2] = (byte) bb;
         }
         return new RgbImage(w, h, out);
     }
@@ -247,9 +229,9 @@ public final class ImageInput {
         return (c * a + 255 * (255 - a) + 127) / 255;
     }
 
-    private static int[] to8Bit(int[] samples, int bits) {
+    private static void to8Bit(int[] samples, int bits) {
         if (bits == 8) {
-            return samples;
+            return;
         }
         if (bits > 8) {
             int shift = bits - 8;
@@ -262,6 +244,5 @@ public final class ImageInput {
                 samples[i] = samples[i] * 255 / max;
             }
         }
-        return samples;
     }
 }
