@@ -170,6 +170,27 @@ class ImageInputDecodeTest {
     }
 
     @Test
+    void hugeJpegFrameHeaderIsRefusedBeforeDecoding() {
+        byte[] jpeg = ImageInputGoldens.bytes("base.jpg").clone();
+        int sof = -1;
+        for (int i = 2; i + 1 < jpeg.length; i++) {
+            if ((jpeg[i] & 0xff) == 0xFF && (jpeg[i + 1] & 0xff) == 0xC0) {
+                sof = i;
+                break;
+            }
+        }
+        assertTrue(sof > 0, "SOF0 present");
+        // FF C0, length (2), precision (1), height (2), width (2): claim 60000 x 60000
+        jpeg[sof + 5] = (byte) 0xEA;
+        jpeg[sof + 6] = 0x60;
+        jpeg[sof + 7] = (byte) 0xEA;
+        jpeg[sof + 8] = 0x60;
+        ImageInputException e = assertThrows(ImageInputException.class, () -> ImageInput.defaults().decode(jpeg));
+        assertEquals(Code.TOO_LARGE, e.code(), e.getMessage());
+        assertTrue(e.getMessage().contains("60000x60000"), e.getMessage());
+    }
+
+    @Test
     void limitIsConfigurable() {
         byte[] png = ImageInputGoldens.bytes("rgb.png"); // 61 x 37 = 2257 pixels
         assertEquals(61, new ImageInput(2257, ImageInput.AlphaRule.DROP).decode(png).width());
