@@ -102,6 +102,10 @@ for o in range(2, 9):
     ex[0x0112] = o
     decode_case("orient%d.jpg" % o, encoded(base, "JPEG", quality=90, exif=ex.tobytes()),
                 "JPEG with EXIF orientation %d" % o)
+decode_case("gray_jpeg.jpg", encoded(base.convert("L"), "JPEG", quality=90), "grayscale JPEG")
+# CMYK JPEG (Adobe APP14): PIL converts it, the JDK reader cannot; stored for the refusal test only.
+with open(os.path.join(OUT, "cmyk.jpg"), "wb") as f:
+    f.write(encoded(base.convert("CMYK"), "JPEG", quality=90))
 decode_case("lossless.webp", encoded(base, "WEBP", lossless=True), "lossless WebP")
 decode_case("lossy.webp", encoded(base, "WEBP", quality=90), "lossy WebP (VP8)")
 

@@ -246,6 +246,14 @@ class ImageInputDecodeTest {
     }
 
     @Test
+    void cmykJpegIsRefusedAsUndecodable() {
+        // PIL would convert CMYK to RGB; the JDK JPEG reader cannot read Adobe CMYK at all.
+        ImageInputException e = assertThrows(ImageInputException.class,
+                () -> ImageInput.defaults().decode(ImageInputGoldens.bytes("cmyk.jpg")));
+        assertEquals(Code.UNDECODABLE, e.code(), e.getMessage());
+    }
+
+    @Test
     void otherFormatsAreUnsupported() {
         ImageInputException gif = assertThrows(ImageInputException.class,
                 () -> ImageInput.defaults().decode("GIF89a\1\0\1\0".getBytes(StandardCharsets.ISO_8859_1)));
