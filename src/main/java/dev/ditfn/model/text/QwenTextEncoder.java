@@ -71,14 +71,22 @@ public final class QwenTextEncoder {
      * {@code model.language_model.embed_tokens.weight} is.
      */
     public static String detectPrefix(WeightCatalog weights) {
-        if (weights.contains(LEGACY_PREFIX + "embed_tokens.weight")) {
-            return LEGACY_PREFIX;
+        return detectPrefix(weights, "text encoder", "embed_tokens.weight", LEGACY_PREFIX, NEW_PREFIX);
+    }
+
+    /**
+     * The first of {@code prefixes} under which {@code weights} hold {@code tensor}; the error names every name tried.
+     *
+     * @param what how the message names the model part, e.g. {@code "vision tower"}
+     */
+    public static String detectPrefix(WeightCatalog weights, String what, String tensor, String... prefixes) {
+        for (String prefix : prefixes) {
+            if (weights.contains(prefix + tensor)) {
+                return prefix;
+            }
         }
-        if (weights.contains(NEW_PREFIX + "embed_tokens.weight")) {
-            return NEW_PREFIX;
-        }
-        throw new IllegalArgumentException("text encoder weights have neither '" + LEGACY_PREFIX
-                + "embed_tokens.weight' nor '" + NEW_PREFIX + "embed_tokens.weight'");
+        throw new IllegalArgumentException(what + " weights have none of " + java.util.Arrays.stream(prefixes)
+                .map(p -> "'" + p + tensor + "'").collect(java.util.stream.Collectors.joining(", ")));
     }
 
     /** The text-only graph: inputs {@value #INPUT_IDS}, {@value #COS}, {@value #SIN}, {@value #ATTENTION_BIAS}. */

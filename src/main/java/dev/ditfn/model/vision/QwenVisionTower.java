@@ -1,5 +1,6 @@
 package dev.ditfn.model.vision;
 
+import dev.ditfn.model.text.QwenTextEncoder;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
@@ -47,15 +48,8 @@ public final class QwenVisionTower {
 
     /** {@link QwenVisionConfig#LEGACY_PREFIX} or {@link QwenVisionConfig#NEW_PREFIX}, whichever {@code weights} hold. */
     public static String detectPrefix(WeightCatalog weights) {
-        String tensor = "patch_embed.proj.weight";
-        if (weights.contains(QwenVisionConfig.LEGACY_PREFIX + tensor)) {
-            return QwenVisionConfig.LEGACY_PREFIX;
-        }
-        if (weights.contains(QwenVisionConfig.NEW_PREFIX + tensor)) {
-            return QwenVisionConfig.NEW_PREFIX;
-        }
-        throw new IllegalArgumentException("vision tower weights have neither '" + QwenVisionConfig.LEGACY_PREFIX
-                + tensor + "' nor '" + QwenVisionConfig.NEW_PREFIX + tensor + "'");
+        return QwenTextEncoder.detectPrefix(weights, "vision tower", "patch_embed.proj.weight",
+                QwenVisionConfig.LEGACY_PREFIX, QwenVisionConfig.NEW_PREFIX);
     }
 
     public GraphBuilder build(GraphTarget target, WeightCatalog weights) {
