@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Plain-Java inputs of the {@link QwenTextEncoder} graph: padded id batches and attention masks, spec positions,
- * rotate-half RoPE tables and the additive causal + padding bias.
+ * rotate-half RoPE tables and the additive causal + padding bias; for prompts with images (Qwen-Image-Edit), the
+ * splice rows and Qwen2.5-VL's M-RoPE position ids and tables.
  */
 public final class QwenTextInputs {
     private QwenTextInputs() {
