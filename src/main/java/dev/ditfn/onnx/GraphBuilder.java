@@ -285,6 +285,11 @@ public final class GraphBuilder {
         return op("Gelu", List.of(x), Attr.of("approximate", "tanh"));
     }
 
+    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))} (ONNX Gelu-20, default {@code approximate="none"}; torch's nn.GELU()). */
+    public Value gelu(Value x) {
+        return op("Gelu", List.of(x));
+    }
+
     public Value cast(Value x, DType to) {
         return op("Cast", List.of(x), Attr.of("to", (long) to.onnxCode()));
     }
@@ -332,6 +337,14 @@ public final class GraphBuilder {
 
     public Value gather(Value data, Value indices, long axis) {
         return op("Gather", List.of(data, indices), Attr.of("axis", axis));
+    }
+
+    /**
+     * ONNX ScatterND: a copy of {@code data} whose slices at {@code indices [N, k]} (int64, k leading axes) are
+     * replaced by {@code updates} (shape {@code [N] + data.shape[k:]}).
+     */
+    public Value scatterNd(Value data, Value indices, Value updates) {
+        return op("ScatterND", List.of(data, indices, updates));
     }
 
     public Value unsqueeze(Value x, long... axes) {

@@ -124,6 +124,19 @@ public final class Layers {
         return fromF32(g.reshape(g.concat(4, re, im), 0, 0, -1));
     }
 
+    /**
+     * Rotate-half RoPE (Qwen2.5-VL vision tower, {@code apply_rotary_pos_emb_vision}) of {@code x [B, S, H, hd]} ({@code hd = headDim}), in
+     * fp32 whatever the activation type: {@code y = x·cos + concat(-x[hd/2:], x[:hd/2])·sin} with
+     * {@code cos, sin [S, 1, hd]} float32. Returns merged heads {@code [B, S, H·hd]} in the activation type.
+     */
+    public Value rotateHalf(Value x, long headDim, Value cos, Value sin) {
+        Value x32 = toF32(x);
+        Value[] halves = g.split(x32, 3, headDim / 2, headDim / 2);
+        Value rotated = g.concat(3, g.neg(halves[1]), halves[0]);
+        Value y = g.add(g.mul(x32, cos), g.mul(rotated, sin));
+        return fromF32(g.reshape(y, 0, 0, -1));
+    }
+
     /** {@code [B, C, H, W]} to {@code [B, H·W, C]}: each pixel a token, row-major over (H, W). */
     public Value imageToTokens(Value x) {
         return g.transpose(g.reshape(x, 0, 0, -1), 0, 2, 1);

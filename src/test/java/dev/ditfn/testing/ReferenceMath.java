@@ -128,6 +128,29 @@ public final class ReferenceMath {
     }
 
     /** GELU, tanh approximation: {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}. */
+    /** Exact GELU, {@code 0.5·x·(1 + erf(x/√2))} (torch's {@code nn.GELU()}). */
+    public static double gelu(double x) {
+        return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+    }
+
+    /**
+     * The error function to double precision: {@code 2/√π · e^(−z²) · Σ 2ⁿ z^(2n+1) / (1·3···(2n+1))}, a series of
+     * positive terms (no cancellation); {@code ±1} beyond {@code |z| = 6}, where {@code erfc < 3e-17}.
+     */
+    public static double erf(double z) {
+        double a = Math.abs(z);
+        if (a > 6) {
+            return Math.signum(z);
+        }
+        double term = a;
+        double sum = a;
+        for (int n = 1; term > 1e-17 * sum; n++) {
+            term *= 2 * a * a / (2 * n + 1);
+            sum += term;
+        }
+        return Math.signum(z) * 2 / Math.sqrt(Math.PI) * Math.exp(-a * a) * sum;
+    }
+
     public static double geluTanh(double x) {
         return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }

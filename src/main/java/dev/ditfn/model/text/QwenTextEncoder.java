@@ -44,6 +44,10 @@ public final class QwenTextEncoder {
     public static final String SIN = "sin";
     public static final String ATTENTION_BIAS = "attention_bias";
     public static final String OUTPUT = "last_hidden_state";
+    /** {@link #buildWithImages} only. */
+    public static final String IMAGE_EMBEDS = "image_embeds";
+    /** {@link #buildWithImages} only. */
+    public static final String IMAGE_POSITIONS = "image_positions";
 
     /** Legacy checkpoint names ({@code save_pretrained} of transformers 4.52-4.5x; the Qwen-Image shards). */
     public static final String LEGACY_PREFIX = "model.";
@@ -67,17 +71,48 @@ public final class QwenTextEncoder {
      * {@code model.language_model.embed_tokens.weight} is.
      */
     public static String detectPrefix(WeightCatalog weights) {
-        if (weights.contains(LEGACY_PREFIX + "embed_tokens.weight")) {
-            return LEGACY_PREFIX;
-        }
-        if (weights.contains(NEW_PREFIX + "embed_tokens.weight")) {
-            return NEW_PREFIX;
-        }
-        throw new IllegalArgumentException("text encoder weights have neither '" + LEGACY_PREFIX
-                + "embed_tokens.weight' nor '" + NEW_PREFIX + "embed_tokens.weight'");
+        return detectPrefix(weights, "text encoder", "embed_tokens.weight", LEGACY_PREFIX, NEW_PREFIX);
     }
 
+    /**
+     * The first of {@code prefixes} under which {@code weights} hold {@code tensor}; the error names every name tried.
+     *
+     * @param what how the message names the model part, e.g. {@code "vision tower"}
+     */
+    public static String detectPrefix(WeightCatalog weights, String what, String tensor, String... prefixes) {
+        for (String prefix : prefixes) {
+            if (weights.contains(prefix + tensor)) {
+                return prefix;
+            }
+        }
+        throw new IllegalArgumentException(what + " weights have none of " + java.util.Arrays.stream(prefixes)
+                .map(p -> "'" + p + tensor + "'").collect(java.util.stream.Collectors.joining(", ")));
+    }
+
+    /** The text-only graph: inputs {@value #INPUT_IDS}, {@value #COS}, {@value #SIN}, {@value #ATTENTION_BIAS}. */
     public GraphBuilder build(GraphTarget target, WeightCatalog weights) {
+        return build(target, weights, false);
+    }
+
+    /**
+     * The graph with image embeddings spliced in (Qwen-Image-Edit, zimage-edit-spec B4): the inputs of
+     * {@link #build} plus
+     * <ul>
+     *   <li>{@value #IMAGE_EMBEDS} {@code [N_img, hidden]} in the target's activation type (the vision tower's
+     *       output, images concatenated in sequence order)</li>
+     *   <li>{@value #IMAGE_POSITIONS} {@code [N_img]} int64: the rows of the flattened {@code [B·L]} sequence that
+     *       take them, in order ({@link QwenTextInputs#imagePositions}: where {@code input_ids == <|image_pad|>})</li>
+     * </ul>
+     * The token embeddings at those rows are replaced ({@code masked_scatter}; ScatterND), the rest is unchanged. For
+     * images, {@value #COS}/{@value #SIN} must be the M-RoPE tables of the sample's 3-axis position ids
+     * ({@link QwenTextInputs#mropePositionIds}, {@link QwenTextInputs#mropeTables}); they are shared by the batch, so
+     * a batch with images holds one sample (or samples with identical position ids).
+     */
+    public GraphBuilder buildWithImages(GraphTarget target, WeightCatalog weights) {
+        return build(target, weights, true);
+    }
+
+    private GraphBuilder build(GraphTarget target, WeightCatalog weights, boolean images) {
         String prefix = detectPrefix(weights);
         GraphBuilder g = new GraphBuilder("qwen_text_encoder", target, weights);
         long hidden = config.hiddenSize();
@@ -88,6 +123,11 @@ public final class QwenTextEncoder {
         Value bias = toAct(g, g.input(ATTENTION_BIAS, DType.FLOAT32, "batch", 1, "seq", "seq"));
 
         Value h = g.gather(g.weight(prefix + "embed_tokens.weight", config.vocabSize(), hidden), ids, 0);
+        if (images) {
+            Value embeds = g.input(IMAGE_EMBEDS, g.act(), "image_tokens", hidden);
+            Value rows = g.unsqueeze(g.input(IMAGE_POSITIONS, DType.INT64, "image_tokens"), 1);
+            h = g.reshape(g.scatterNd(g.reshape(h, -1, hidden), rows, embeds), g.shape(h));
+        }
         for (int i = 0; i < config.layersBuilt(); i++) {
             h = decoderLayer(g, prefix + "layers." + i + ".", h, cos, sin, bias);
         }

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * Plain-Java inputs of the {@link QwenTextEncoder} graph: padded id batches and attention masks, spec positions,
- * rotate-half RoPE tables and the additive causal + padding bias.
+ * rotate-half RoPE tables and the additive causal + padding bias; for prompts with images (Qwen-Image-Edit), the
+ * splice rows and Qwen2.5-VL's M-RoPE position ids and tables.
  */
 public final class QwenTextInputs {
     private QwenTextInputs() {
@@ -122,6 +123,126 @@ public final class QwenTextInputs {
             }
         }
         return new Rope(cos, sin, positions.length, headDim);
+    }
+
+    // ---- images: splicing and M-RoPE (zimage-edit-spec B4) -------------------------------------------
+
+    /**
+     * The rows of the flattened {@code [batch·length]} id array that hold {@code imagePadId}, in order: the graph's
+     * {@link QwenTextEncoder#IMAGE_POSITIONS} ({@code masked_scatter} fills them in this order).
+     */
+    public static long[] imagePositions(long[] inputIds, long imagePadId) {
+        return java.util.stream.IntStream.range(0, inputIds.length).filter(i -> inputIds[i] == imagePadId)
+                .asLongStream().toArray();
+    }
+
+    /**
+     * Qwen2.5-VL's 3-axis position ids {@code [3][L]} (t, h, w) of one unpadded sample, as {@code get_rope_index}
+     * computes them for images: an image is a {@code visionStartId} directly followed by its run of
+     * {@code gh·gw} {@code imagePadId} tokens, {@code mergedGrids[k] = {gh, gw}} in merged-token units
+     * ({@code image_grid_thw[k][1:] / spatial_merge_size}). Walking the sequence, a text run (everything up to the
+     * next image's first pad, {@code <|vision_start|>} included) of length {@code n} starting at id {@code s} gets
+     * {@code s .. s+n-1} on all three axes; the image after it gets {@code (s+n, s+n+r, s+n+c)} for merged row
+     * {@code r}, column {@code c}, row-major; the next text run starts at the largest id so far plus 1
+     * ({@code <|vision_end|>} gets {@code s + n + max(gh, gw)}).
+     *
+     * @throws IllegalArgumentException when the ids hold another number of images than {@code mergedGrids}, or an
+     *     image's run of pads is not {@code gh·gw} long
+     */
+    public static long[][] mropePositionIds(long[] inputIds, long imagePadId, long visionStartId, int[]... mergedGrids) {
+        int len = inputIds.length;
+        int images = 0;
+        for (int i = 0; i + 1 < len; i++) {
+            images += inputIds[i] == visionStartId && inputIds[i + 1] == imagePadId ? 1 : 0;
+        }
+        if (images != mergedGrids.length) {
+            throw new IllegalArgumentException("the ids hold " + images + " images (<|vision_start|><|image_pad|>), "
+                    + "but " + mergedGrids.length + " grids were given");
+        }
+        long[][] ids = new long[3][len];
+        int st = 0;
+        long next = 0;
+        for (int[] grid : mergedGrids) {
+            int ed = st;
+            while (inputIds[ed] != imagePadId) {
+                ed++;
+            }
+            next = text(ids, st, ed, next);
+            int gh = grid[0];
+            int gw = grid[1];
+            if (ed + gh * gw > len) {
+                throw new IllegalArgumentException("image at " + ed + " needs " + gh * gw + " pads, the ids end first");
+            }
+            for (int r = 0; r < gh; r++) {
+                for (int c = 0; c < gw; c++) {
+                    int at = ed + r * gw + c;
+                    if (inputIds[at] != imagePadId) {
+                        throw new IllegalArgumentException("image at " + ed + " with merged grid " + gh + "x" + gw
+                                + " needs " + gh * gw + " consecutive pads; position " + at + " holds " + inputIds[at]);
+                    }
+                    ids[0][at] = next;
+                    ids[1][at] = next + r;
+                    ids[2][at] = next + c;
+                }
+            }
+            next += Math.max(gh, gw);
+            st = ed + gh * gw;
+        }
+        text(ids, st, len, next);
+        return ids;
+    }
+
+    /** Text positions {@code from .. to-1} get {@code start, start+1, ...} on all axes; returns the next start. */
+    private static long text(long[][] ids, int from, int to, long start) {
+        for (int i = from; i < to; i++) {
+            long p = start + i - from;
+            ids[0][i] = p;
+            ids[1][i] = p;
+            ids[2][i] = p;
+        }
+        return start + to - from;
+    }
+
+    /**
+     * M-RoPE tables {@code [L, headDim]} (the graph's {@code cos}/{@code sin}) for 3-axis position ids
+     * {@code positionIds [3][L]}, as {@code apply_multimodal_rotary_pos_emb} selects them: each axis's rotate-half
+     * table as {@link #rope(long[], int, double)} builds it, then the {@code headDim} columns cut into chunks
+     * {@code mropeSection ++ mropeSection} ({@code [16,24,24,16,24,24]} for the 7B), chunk {@code i} taken from axis
+     * {@code i mod 3}: frequency {@code j < 16} follows t, {@code 16 ≤ j < 40} h, {@code 40 ≤ j < 64} w, in both halves.
+     * With three equal axes (text only) this is {@link #rope(long[], int, double)} exactly; an empty section uses axis
+     * t throughout.
+     */
+    public static Rope mropeTables(long[][] positionIds, int headDim, double theta, int[] mropeSection) {
+        if (positionIds.length != 3 || positionIds[1].length != positionIds[0].length
+                || positionIds[2].length != positionIds[0].length) {
+            throw new IllegalArgumentException("M-RoPE position ids must be [3][L]");
+        }
+        int[] axisOf = new int[headDim];
+        if (mropeSection.length > 0) {
+            if (2 * java.util.Arrays.stream(mropeSection).sum() != headDim) {
+                throw new IllegalArgumentException("2 x sum(mrope_section " + java.util.Arrays.toString(mropeSection)
+                        + ") must equal head_dim " + headDim);
+            }
+            int d = 0;
+            for (int chunk = 0; chunk < 2 * mropeSection.length; chunk++) {
+                for (int k = 0; k < mropeSection[chunk % mropeSection.length]; k++) {
+                    axisOf[d++] = chunk % 3;
+                }
+            }
+        }
+        Rope[] axes = new Rope[3];
+        for (int a = 0; a < 3; a++) {
+            axes[a] = rope(positionIds[a], headDim, theta);
+        }
+        int rows = positionIds[0].length;
+        float[] cos = new float[rows * headDim];
+        float[] sin = new float[rows * headDim];
+        for (int i = 0; i < rows * headDim; i++) {
+            Rope from = axes[axisOf[i % headDim]];
+            cos[i] = from.cos()[i];
+            sin[i] = from.sin()[i];
+        }
+        return new Rope(cos, sin, rows, headDim);
     }
 
     /**

@@ -22,7 +22,8 @@ import java.util.regex.Matcher;
  *
  * <p>Vocabulary: the 256 byte-level symbols (ids 0..255, in GPT-2 order: {@code !}..{@code ~}, {@code ¡}..{@code ¬},
  * {@code ®}..{@code ÿ}, then the remapped bytes {@code Ā}..), then one id per merge result, then the special tokens
- * {@code <|endoftext|>}, {@code <|im_start|>}, {@code <|im_end|>} right after. Merges: a few dozen common English
+ * {@code <|endoftext|>}, {@code <|im_start|>}, {@code <|im_end|>}, {@code <|vision_start|>}, {@code <|vision_end|>},
+ * {@code <|image_pad|>} right after. Merges: a few dozen common English
  * pairs ({@link #COMMON_MERGES}), then merges that make every pre-token of the Qwen-Image prompt template's fixed text
  * ({@code system}, {@code Describe}, {@code Ġthe}, ..., {@code user}, {@code assistant}) a single token, so that, as
  * with the real Qwen2 vocabulary, the template's system turn plus {@code <|im_start|>user\n} is exactly 34 tokens.
@@ -43,7 +44,15 @@ public final class TinyTokenizer {
     public static final String END_OF_TEXT = "<|endoftext|>";
     public static final String IM_START = "<|im_start|>";
     public static final String IM_END = "<|im_end|>";
-    public static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END);
+    public static final String VISION_START = "<|vision_start|>";
+    public static final String VISION_END = "<|vision_end|>";
+    public static final String IMAGE_PAD = "<|image_pad|>";
+    /**
+     * In id order. The vision tokens come last (as in Qwen2, where they follow {@code <|im_end|>}: 151652, 151653,
+     * 151655), so the ids of the first three never moved when they were added.
+     */
+    public static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END, VISION_START, VISION_END,
+            IMAGE_PAD);
 
     private static final Model MODEL = build();
 
@@ -150,7 +159,7 @@ public final class TinyTokenizer {
                 t.put("special", true);
             });
             ArrayNode extra = config.putArray("additional_special_tokens");
-            extra.add(IM_START).add(IM_END);
+            extra.add(IM_START).add(IM_END).add(VISION_START).add(VISION_END).add(IMAGE_PAD);
             config.putNull("bos_token");
             config.put("clean_up_tokenization_spaces", false);
             config.put("eos_token", IM_END);

@@ -71,10 +71,13 @@ class ByteLevelBpeTokenizerTest {
 
     @Test
     void specialTokensFollowTheVocabulary() {
-        int base = TinyTokenizer.VOCAB_SIZE - 3;
+        int base = TinyTokenizer.VOCAB_SIZE - 6;
         assertEquals(base, id("<|endoftext|>"));
         assertEquals(base + 1, id("<|im_start|>"));
         assertEquals(base + 2, id("<|im_end|>"));
+        assertEquals(base + 3, id("<|vision_start|>"));
+        assertEquals(base + 4, id("<|vision_end|>"));
+        assertEquals(base + 5, id("<|image_pad|>"));
         assertEquals(TinyTokenizer.VOCAB_SIZE, tok.vocabSize());
         assertEquals(base, tok.padTokenId());
     }

@@ -71,11 +71,7 @@ final class QwenTextReference {
      */
     double[] forward(long[] ids, long[] mask, int batch, int len) {
         int hidden = c.hiddenSize();
-        double[] emb = w(prefix + "embed_tokens.weight");
-        double[] h = new double[batch * len * hidden];
-        for (int t = 0; t < batch * len; t++) {
-            System.arraycopy(emb, (int) ids[t] * hidden, h, t * hidden, hidden);
-        }
+        double[] h = embed(ids);
         long[] pos = new long[batch * len];
         double[] bias = new double[batch * len * len];
         for (int b = 0; b < batch; b++) {
@@ -101,6 +97,30 @@ final class QwenTextReference {
         return out;
     }
 
+    /** Token embeddings {@code [n, hidden]} of {@code ids}. */
+    double[] embed(long[] ids) {
+        int hidden = c.hiddenSize();
+        double[] emb = w(prefix + "embed_tokens.weight");
+        double[] h = new double[ids.length * hidden];
+        for (int t = 0; t < ids.length; t++) {
+            System.arraycopy(emb, (int) ids[t] * hidden, h, t * hidden, hidden);
+        }
+        return h;
+    }
+
+    /**
+     * One unpadded sample from its input embeddings {@code h [L, hidden]} (image rows already spliced in), with
+     * Qwen2.5-VL's three position streams {@code positionIds [3][L]} (t, h, w) and a causal mask; the configured
+     * output (the final-normed last state).
+     */
+    double[] forwardEmbeds(double[] h, long[][] positionIds, int len) {
+        double[] bias = causal(1, len);
+        for (int l = 0; l < layers; l++) {
+            h = layer(h, 1, len, positionIds, bias, prefix + "layers." + l + ".");
+        }
+        return finalNorm ? rmsNorm(h, len, c.hiddenSize(), w(prefix + "norm.weight"), c.rmsNormEps()) : h;
+    }
+
     // ---- one layer -------------------------------------------------------------------------------------
 
     /**
@@ -108,6 +128,11 @@ final class QwenTextReference {
      * query i may attend key j, else {@code -inf} (a row with nothing visible yields zero attention output).
      */
     double[] layer(double[] h, int batch, int len, long[] pos, double[] bias, String lp) {
+        return layer(h, batch, len, new long[][] {pos, pos, pos}, bias, lp);
+    }
+
+    /** {@link #layer(double[], int, int, long[], double[], String)} with separate t, h, w position streams. */
+    double[] layer(double[] h, int batch, int len, long[][] pos, double[] bias, String lp) {
         int hidden = c.hiddenSize();
         int heads = c.numAttentionHeads();
         int kvHeads = c.numKeyValueHeads();
@@ -147,7 +172,7 @@ final class QwenTextReference {
      * RoPE on {@code x [rows, heads·hd]}, with the per-head RMSNorm {@code normWeight [hd]} (eps {@code rms_norm_eps})
      * before it when switched on (or after it, for {@link #withQkNormAfterRope()}).
      */
-    private double[] normAndRope(double[] x, int rows, int heads, int hd, long[] pos, String normWeight) {
+    private double[] normAndRope(double[] x, int rows, int heads, int hd, long[][] pos, String normWeight) {
         boolean before = qkNorm && !qkNormAfterRope;
         double[] y = before ? rmsNorm(x, rows * heads, hd, w(normWeight), c.rmsNormEps()) : x;
         y = mrope(y, rows, heads, hd, pos);
@@ -170,11 +195,11 @@ final class QwenTextReference {
     /**
      * Multimodal RoPE on {@code x [rows, heads·hd]} as Qwen2.5-VL applies it to text (for Qwen3, which has no
      * {@code mrope_section}, this is plain rotate-half RoPE): three position streams
-     * (t, h, w), all equal to {@code pos}; {@code emb = concat(p·inv, p·inv)} per stream; the hd columns split into
+     * (t, h, w) {@code pos[0..2]} (all equal for text); {@code emb = concat(p·inv, p·inv)} per stream; the hd columns split into
      * chunks {@code mrope_section * 2}, chunk i taken from stream {@code i mod 3}; then rotate-half:
      * {@code y = x·cos + rotate_half(x)·sin}, {@code rotate_half(x) = concat(-x[hd/2:], x[:hd/2])}.
      */
-    double[] mrope(double[] x, int rows, int heads, int hd, long[] pos) {
+    double[] mrope(double[] x, int rows, int heads, int hd, long[][] pos) {
         int half = hd / 2;
         int[] section = c instanceof QwenTextEncoderConfig vl ? vl.mropeSection() : new int[0];
         int[] stream = new int[hd];
@@ -191,7 +216,7 @@ final class QwenTextReference {
         }
         double[] out = new double[x.length];
         for (int r = 0; r < rows; r++) {
-            long[] streams = {pos[r], pos[r], pos[r]};
+            long[] streams = {pos[0][r], pos[1][r], pos[2][r]};
             for (int hh = 0; hh < heads; hh++) {
                 int base = (r * heads + hh) * hd;
                 for (int d = 0; d < hd; d++) {
