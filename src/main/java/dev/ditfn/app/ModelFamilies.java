@@ -2,6 +2,7 @@ package dev.ditfn.app;
 
 import dev.ditfn.engine.PipelineFactory;
 import dev.ditfn.model.qwenimage.QwenImageFamily;
+import dev.ditfn.model.qwenimage.QwenImageVariant;
 import dev.ditfn.model.zimage.ZImageFamily;
 import dev.ditfn.weights.WeightsException;
 
@@ -13,7 +14,9 @@ import java.util.List;
  * that names a family: adding one is one line here plus its own package.
  */
 public final class ModelFamilies {
-    private static final List<PipelineFactory> FAMILIES = List.of(new QwenImageFamily(), new ZImageFamily());
+    private static final List<PipelineFactory> FAMILIES = List.of(
+            new QwenImageFamily(QwenImageVariant.TEXT_TO_IMAGE), new QwenImageFamily(QwenImageVariant.EDIT),
+            new QwenImageFamily(QwenImageVariant.EDIT_PLUS), new ZImageFamily());
     /** The family and preset of the embedded default model. */
     static final PipelineFactory EMBEDDED_FAMILY = FAMILIES.get(0);
     static final String EMBEDDED_PRESET = "tiny";

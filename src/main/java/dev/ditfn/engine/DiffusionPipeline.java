@@ -16,6 +16,11 @@ public interface DiffusionPipeline extends AutoCloseable {
 
     Set<Task> tasks();
 
+    /** How many input images an edit takes at most (0: the pipeline does not edit). */
+    default int maxInputImages() {
+        return 0;
+    }
+
     /** Width and height must be multiples of this (the VAE's scale factor times the latent patch size). */
     int sizeMultiple();
 
@@ -25,7 +30,10 @@ public interface DiffusionPipeline extends AutoCloseable {
     /** What step-cache settings are checked against: the transformer's segments, the family's TeaCache defaults. */
     CacheTarget cacheTarget();
 
-    /** Generates {@code params.images()} images, checking {@code context} between denoising steps. */
+    /**
+     * Generates {@code params.images()} images (from {@code params.inputImages()} when editing), checking
+     * {@code context} between denoising steps.
+     */
     default GenerationResult generate(GenerationParams params, RequestContext context) {
         return generate(params, context, null);
     }

@@ -1,5 +1,7 @@
 package dev.ditfn.engine;
 
+import dev.ditfn.engine.image.EditSizing;
+
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -7,9 +9,17 @@ import java.util.regex.Pattern;
 
 /**
  * What a deployment fixes at load: the DBCache block splits its sessions must serve, as {@code Fn_compute_blocks}
- * and {@code Bn_compute_blocks} pairs (the transformer is cut at {@code Fn} and {@code N − Bn} for each).
+ * and {@code Bn_compute_blocks} pairs (the transformer is cut at {@code Fn} and {@code N − Bn} for each), and the
+ * pixel areas Qwen-Image-Edit resizes its input images to.
+ *
+ * @param vaeImageArea       the area of an edit's VAE (condition-token) image; upstream 1024²
+ * @param conditionImageArea Edit Plus: the area of the vision encoder's image; upstream 384²
  */
-public record LoadOptions(Set<FnBn> cacheSplits) {
+public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea) {
+    /** With upstream's image areas ({@code VAE_IMAGE_SIZE} 1024², {@code CONDITION_IMAGE_SIZE} 384²). */
+    public LoadOptions(Set<FnBn> cacheSplits) {
+        this(cacheSplits, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
+    }
 
     /** One DBCache split: {@code Fn} leading and {@code Bn} trailing blocks always computed. */
     public record FnBn(int fn, int bn) {
@@ -33,6 +43,10 @@ public record LoadOptions(Set<FnBn> cacheSplits) {
 
     public LoadOptions {
         cacheSplits = Set.copyOf(cacheSplits);
+        if (vaeImageArea < 32 * 32 || conditionImageArea < 32 * 32) {
+            throw new IllegalArgumentException("edit image areas must be at least 32x32 pixels, were " + vaeImageArea
+                    + " and " + conditionImageArea);
+        }
     }
 
     /** The block indices where a transformer of {@code blocks} blocks must be cut. */

@@ -45,8 +45,14 @@ public final class SnapshotWriter {
 
     /** {@code scheduler/scheduler_config.json}. */
     public void scheduler(String configJson) throws IOException {
-        Files.createDirectories(dir.resolve("scheduler"));
-        Files.writeString(dir.resolve("scheduler/scheduler_config.json"), configJson);
+        file("scheduler/scheduler_config.json", configJson);
+    }
+
+    /** A text file at {@code path} below the snapshot. */
+    public void file(String path, String text) throws IOException {
+        Path target = dir.resolve(path);
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, text);
     }
 
     private static void json(Path file, ObjectNode node) throws IOException {

@@ -27,8 +27,13 @@ public final class EditImages {
      * both {@code prompt_image} and, via {@code preprocess}, the VAE input.
      */
     public static Prepared edit(RgbImage input) {
+        return edit(input, EditSizing.VAE_IMAGE_AREA);
+    }
+
+    /** {@link #edit(RgbImage)} at another area than upstream's 1024² (a deployment's choice, e.g. on CPU). */
+    public static Prepared edit(RgbImage input, long area) {
         checkAspect(input);
-        Size s = EditSizing.editImageSize(input.width(), input.height());
+        Size s = EditSizing.calculateDimensions(area, input.width(), input.height());
         RgbImage resized = lanczos(input, s);
         return new Prepared(resized, ImageTensors.vaeInput(resized), resized, vision(resized));
     }
@@ -39,9 +44,15 @@ public final class EditImages {
      * separate Lanczos resize of the original to {@code calculate_dimensions(1024², W/H)}.
      */
     public static Prepared editPlus(RgbImage input) {
+        return editPlus(input, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
+    }
+
+    /** {@link #editPlus(RgbImage)} at other areas than upstream's 1024² and 384². */
+    public static Prepared editPlus(RgbImage input, long vaeArea, long conditionArea) {
         checkAspect(input);
-        RgbImage condition = lanczos(input, EditSizing.editPlusConditionSize(input.width(), input.height()));
-        RgbImage vae = lanczos(input, EditSizing.editPlusVaeSize(input.width(), input.height()));
+        RgbImage condition = lanczos(input, EditSizing.calculateDimensions(conditionArea, input.width(),
+                input.height()));
+        RgbImage vae = lanczos(input, EditSizing.calculateDimensions(vaeArea, input.width(), input.height()));
         return new Prepared(vae, ImageTensors.vaeInput(vae), condition, vision(condition));
     }
 

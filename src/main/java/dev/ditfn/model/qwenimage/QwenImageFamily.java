@@ -11,23 +11,31 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** The Qwen-Image family: {@code QwenImagePipeline} snapshots and the generated tiny/bench presets. */
+/**
+ * One Qwen-Image pipeline class ({@link QwenImageVariant}): {@code QwenImagePipeline}, {@code QwenImageEditPipeline}
+ * or {@code QwenImageEditPlusPipeline} snapshots, and that variant's generated presets.
+ */
 public final class QwenImageFamily implements PipelineFactory {
+    private final QwenImageVariant variant;
+
+    public QwenImageFamily(QwenImageVariant variant) {
+        this.variant = variant;
+    }
 
     @Override
     public String pipelineClass() {
-        return QwenImagePipeline.CLASS_NAME;
+        return variant.pipelineClass();
     }
 
     @Override
     public DiffusionPipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, LoadOptions options,
             Consumer<String> stage) {
-        return QwenImagePipeline.load(snapshot, runtime, options, stage);
+        return QwenImagePipeline.load(snapshot, runtime, options, variant, stage);
     }
 
     @Override
     public List<String> presets() {
-        return List.of(QwenImageSnapshot.TINY.name(), QwenImageSnapshot.BENCH.name());
+        return QwenImageSnapshot.presets(variant).stream().map(QwenImageSnapshot.Preset::name).toList();
     }
 
     @Override

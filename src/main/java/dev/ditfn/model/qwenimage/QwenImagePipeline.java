@@ -22,6 +22,8 @@ import dev.ditfn.engine.PipelineParts;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.Stopwatch;
+import dev.ditfn.engine.image.EditImages;
+import dev.ditfn.engine.image.ImageTensors;
 import dev.ditfn.engine.TrueCfg;
 import dev.ditfn.model.text.PromptTemplate;
 import dev.ditfn.model.text.QwenPromptEncoder;
@@ -34,6 +36,8 @@ import dev.ditfn.scheduler.FlowMatchEulerScheduler;
 import dev.ditfn.weights.DiffusersSnapshot;
 import dev.ditfn.weights.WeightStore;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -58,7 +62,13 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     private final OrtRuntime runtime;
     private final DType act;
+    private final QwenImageVariant variant;
+    private final LoadOptions options;
+    /** Text-to-image's prompt encoder; null for the Edit variants. */
     private final QwenPromptEncoder textEncoder;
+    /** Edit's prompt encoder (with the vision tower) and VAE encoder; null for text-to-image. */
+    private final QwenImageEditPrompt editPrompt;
+    private final ModelSession vaeEncoder;
     private final QwenImageTransformerConfig transformerConfig;
     private final SegmentedTransformer transformer;
     private final QwenImageVaeConfig vaeConfig;
@@ -67,13 +77,18 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     private final PipelineParts parts;
     private final WeightStore transformerWeights;
 
-    private QwenImagePipeline(OrtRuntime runtime, QwenPromptEncoder textEncoder,
+    private QwenImagePipeline(OrtRuntime runtime, QwenImageVariant variant, LoadOptions options,
+            QwenPromptEncoder textEncoder, QwenImageEditPrompt editPrompt, ModelSession vaeEncoder,
             QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
             QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts,
             WeightStore transformerWeights) {
         this.runtime = runtime;
         this.act = runtime.device().target().activationType();
+        this.variant = variant;
+        this.options = options;
         this.textEncoder = textEncoder;
+        this.editPrompt = editPrompt;
+        this.vaeEncoder = vaeEncoder;
         this.transformerConfig = transformerConfig;
         this.transformer = transformer;
         this.vaeConfig = vaeConfig;
@@ -83,17 +98,25 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         this.transformerWeights = transformerWeights;
     }
 
-    /** Loads every component of {@code snapshot}; {@code stage} hears what is being loaded. */
+    /** Loads a text-to-image snapshot. */
     public static QwenImagePipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, LoadOptions options,
             Consumer<String> stage) {
+        return load(snapshot, runtime, options, QwenImageVariant.TEXT_TO_IMAGE, stage);
+    }
+
+    /** Loads every component of {@code snapshot} as {@code variant}; {@code stage} hears what is being loaded. */
+    public static QwenImagePipeline load(DiffusersSnapshot snapshot, OrtRuntime runtime, LoadOptions options,
+            QwenImageVariant variant, Consumer<String> stage) {
         PipelineParts parts = new PipelineParts();
         try {
             stage.accept("scheduler");
             var scheduler = new FlowMatchEulerScheduler(
                     FlowMatchEulerScheduler.Config.fromJson(snapshot.config("scheduler")));
             QwenTextEncoderConfig textConfig = QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder"));
-            QwenPromptEncoder textEncoder = QwenPromptEncoder.load(snapshot, runtime, parts, textConfig,
-                    PromptTemplate.QWEN_IMAGE, stage);
+            QwenPromptEncoder textEncoder = variant.edits() ? null : QwenPromptEncoder.load(snapshot, runtime,
+                    parts, textConfig, PromptTemplate.QWEN_IMAGE, stage);
+            QwenImageEditPrompt editPrompt = variant.edits() ? QwenImageEditPrompt.load(snapshot, runtime, parts,
+                    variant, textConfig, stage) : null;
 
             stage.accept("transformer");
             var transformerConfig = QwenImageTransformerConfig.fromJson(snapshot.config("transformer"));
@@ -115,7 +138,14 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             WeightStore vaeWeights = parts.weights(snapshot.weights("vae"));
             ModelSession vae = parts.own(runtime.createSession(
                     new QwenImageVaeDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
-            return new QwenImagePipeline(runtime, textEncoder, transformerConfig, transformer,
+            ModelSession vaeEncoder = null;
+            if (variant.edits()) {
+                stage.accept("vae encoder");
+                vaeEncoder = parts.own(runtime.createSession(
+                        new QwenImageVaeEncoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
+            }
+            return new QwenImagePipeline(runtime, variant, options, textEncoder, editPrompt, vaeEncoder,
+                    transformerConfig, transformer,
                     vaeConfig, vae, scheduler, parts, transformerWeights);
         } catch (RuntimeException e) {
             parts.close();
@@ -125,7 +155,12 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     @Override
     public Set<Task> tasks() {
-        return Set.of(Task.TEXT_TO_IMAGE);
+        return Set.of(variant.task());
+    }
+
+    @Override
+    public int maxInputImages() {
+        return variant.maxInputImages();
     }
 
     @Override
@@ -155,7 +190,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     @Override
     public int sessionCount() {
-        return 2 + transformer.sessionCount();
+        return (variant.edits() ? 4 : 2) + transformer.sessionCount();
     }
 
     public QwenImageTransformerConfig transformerConfig() {
@@ -180,17 +215,94 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     public GenerationResult generate(GenerationParams p, RequestContext context,
             StepCacheDriver.BlockObserver observer) {
         Stopwatch time = new Stopwatch();
+        if (variant.edits()) {
+            return edit(p, context, observer, time);
+        }
         QwenPromptEncoder.Rows cond = time.run("text_encode", () -> textEncoder.encode(p.prompt()));
         QwenPromptEncoder.Rows uncond = p.cfg()
                 ? time.run("text_encode", () -> textEncoder.encode(p.negativePrompt())) : null;
+        return denoiseAll(p, context, observer, time, cond, uncond, ImageTokens.NONE);
+    }
+
+    private GenerationResult denoiseAll(GenerationParams p, RequestContext context,
+            StepCacheDriver.BlockObserver observer, Stopwatch time, QwenPromptEncoder.Rows cond,
+            QwenPromptEncoder.Rows uncond, ImageTokens images) {
         return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
-            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
+            float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, images, cache, context,
+                    parameters));
             return time.run("decode", () -> decode(latents, p, parameters));
         });
     }
 
+    /**
+     * Edit's condition: the input images' packed latents, after the noise tokens in the transformer's sequence, and
+     * their {@code (h2, w2)} grids (frames 1, 2, ... of {@code img_shapes}).
+     */
+    private record ImageTokens(float[] tokens, List<int[]> grids) {
+        static final ImageTokens NONE = new ImageTokens(new float[0], List.of());
+
+        int count(int channels) {
+            return tokens.length / channels;
+        }
+    }
+
+    /**
+     * Qwen-Image-Edit (spec B1-B5): each input image resized for the VAE and the vision encoder, encoded by both;
+     * both prompts (with the images) through the language model; then the same loop with the image tokens appended.
+     */
+    private GenerationResult edit(GenerationParams p, RequestContext context, StepCacheDriver.BlockObserver observer,
+            Stopwatch time) {
+        List<EditImages.Prepared> prepared = time.run("image_encode", () -> p.inputImages().stream()
+                .map(i -> variant == QwenImageVariant.EDIT_PLUS
+                        ? EditImages.editPlus(i, options.vaeImageArea(), options.conditionImageArea())
+                        : EditImages.edit(i, options.vaeImageArea()))
+                .toList());
+        ImageTokens images = time.run("image_encode", () -> imageTokens(prepared));
+        List<ImageTensors.VisionPatches> vision = prepared.stream().map(EditImages.Prepared::vision).toList();
+        QwenPromptEncoder.Rows cond = editRows(time, p.prompt(), vision);
+        QwenPromptEncoder.Rows uncond = p.cfg() ? editRows(time, p.negativePrompt(), vision) : null;
+        return denoiseAll(p, context, observer, time, cond, uncond, images);
+    }
+
+    private QwenPromptEncoder.Rows editRows(Stopwatch time, String prompt, List<ImageTensors.VisionPatches> vision) {
+        long t0 = System.nanoTime();
+        QwenImageEditPrompt.Rows rows = editPrompt.encode(prompt, vision);
+        double totalMs = (System.nanoTime() - t0) / 1e6;
+        time.add("vision_encode", rows.visionMs());
+        time.add("text_encode", totalMs - rows.visionMs());
+        return new QwenPromptEncoder.Rows(rows.values(), rows.length());
+    }
+
+    /** Every VAE image through the VAE encoder, normalised and packed, in input order. */
+    private ImageTokens imageTokens(List<EditImages.Prepared> prepared) {
+        List<float[]> packed = new ArrayList<>();
+        List<int[]> grids = new ArrayList<>();
+        for (EditImages.Prepared im : prepared) {
+            int w = im.vaeImage().width();
+            int h = im.vaeImage().height();
+            try (OnnxTensor pixels = Tensors.of(runtime.env(), act, im.vaeInput(), 1, 3, h, w);
+                    OrtSession.Result r = vaeEncoder.run(Map.of(QwenImageVaeEncoder.INPUT, pixels))) {
+                long[] shape = ((OnnxTensor) r.get(0)).getInfo().getShape();
+                float[] latents = VaePixels.normalize(Tensors.floats(r.get(0)), shape, vaeConfig);
+                Latents layout = new Latents(vaeConfig.zDim(), (int) shape[2], (int) shape[3]);
+                packed.add(layout.pack(latents));
+                grids.add(new int[] {layout.height() / 2, layout.width() / 2});
+            } catch (OrtException e) {
+                throw new IllegalStateException("VAE encoder failed: " + e.getMessage(), e);
+            }
+        }
+        int n = packed.stream().mapToInt(a -> a.length).sum();
+        float[] tokens = new float[n];
+        int at = 0;
+        for (float[] a : packed) {
+            System.arraycopy(a, 0, tokens, at, a.length);
+            at += a.length;
+        }
+        return new ImageTokens(tokens, grids);
+    }
+
     private float[] denoise(GenerationParams p, long seed, QwenPromptEncoder.Rows cond, QwenPromptEncoder.Rows uncond,
-            StepCacheDriver cache, RequestContext context, String parameters) {
+            ImageTokens images, StepCacheDriver cache, RequestContext context, String parameters) {
         Latents layout = new Latents(vaeConfig.zDim(), p.height() / vaeConfig.scaleFactor(),
                 p.width() / vaeConfig.scaleFactor());
         int h2 = layout.height() / 2;
@@ -198,17 +310,25 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         float[] x = layout.pack(Latents.noise(seed, layout.channels(), layout.height(), layout.width()));
         float[] sigmas = scheduler.sigmas(p.steps(), layout.tokens());
         Guidance guidance = uncond == null ? Guidance.NONE : new TrueCfg(p.trueCfgScale(), layout.tokenChannels());
-        try (var c = conditioning(cond, h2, w2);
-                var u = uncond == null ? null : conditioning(uncond, h2, w2)) {
+        List<int[]> grids = new ArrayList<>();
+        grids.add(new int[] {h2, w2});
+        grids.addAll(images.grids());
+        int noiseTokens = layout.tokens();
+        int allTokens = noiseTokens + images.count(layout.tokenChannels());
+        try (var c = conditioning(cond, grids);
+                var u = uncond == null ? null : conditioning(uncond, grids)) {
             DenoisingLoop.run(x, sigmas, guidance, (branch, step, sigma, latents) -> {
                 // Upstream feeds t = 1000·sigma and the model divides by 1000: the fp32 round trip is kept; the
                 // rounding to the activation type happens in the graph's timestep embedding.
                 float t = (sigma * 1000f) / 1000f;
-                try (OnnxTensor hidden = Tensors.of(runtime.env(), act, latents, 1, layout.tokens(),
-                        layout.tokenChannels());
+                try (OnnxTensor hidden = Tensors.of(runtime.env(), act, withImageTokens(latents, images), 1,
+                        allTokens, layout.tokenChannels());
                         OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {t}, 1)) {
                     QwenImageConditioning branchInputs = branch == Branch.cond ? c : u;
-                    return cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
+                    float[] velocity = cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
+                    // the prediction for the noise tokens only (upstream: noise_pred[:, :latents.size(1)])
+                    return velocity.length == latents.length ? velocity
+                            : java.util.Arrays.copyOf(velocity, latents.length);
                 }
             }, context, x0 -> decode(layout.unpack(x0), p, parameters));
             return layout.unpack(x);
@@ -217,9 +337,20 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         }
     }
 
-    private QwenImageConditioning conditioning(QwenPromptEncoder.Rows prompt, int h2, int w2) throws OrtException {
-        return new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(), h2,
-                w2);
+    private QwenImageConditioning conditioning(QwenPromptEncoder.Rows prompt, List<int[]> grids)
+            throws OrtException {
+        return new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(),
+                grids);
+    }
+
+    /** The model input of a step: the noise tokens, then Edit's image tokens (none for text-to-image). */
+    private static float[] withImageTokens(float[] latents, ImageTokens images) {
+        if (images.tokens().length == 0) {
+            return latents;
+        }
+        float[] all = java.util.Arrays.copyOf(latents, latents.length + images.tokens().length);
+        System.arraycopy(images.tokens(), 0, all, latents.length, images.tokens().length);
+        return all;
     }
 
     private byte[] decode(float[] latents, GenerationParams p, String parameters) {

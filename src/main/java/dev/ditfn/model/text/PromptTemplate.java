@@ -83,6 +83,15 @@ public record PromptTemplate(String template, int dropIndex, int tokenizerMaxLen
      */
     public float[] select(float[] hidden, long[] mask, int hiddenSize, int maxSequenceLength) {
         checkMaxSequenceLength(maxSequenceLength);
+        return selectRows(hidden, mask, hiddenSize, maxSequenceLength);
+    }
+
+    /** {@link #select} without the {@code max_sequence_length} cut (Qwen-Image-Edit keeps every row). */
+    public float[] selectAll(float[] hidden, long[] mask, int hiddenSize) {
+        return selectRows(hidden, mask, hiddenSize, Integer.MAX_VALUE);
+    }
+
+    private float[] selectRows(float[] hidden, long[] mask, int hiddenSize, int maxSequenceLength) {
         int length = mask.length;
         if (hidden.length != (long) length * hiddenSize) {
             throw new IllegalArgumentException("hidden has " + hidden.length + " values, expected " + length + " x "
