@@ -32,6 +32,11 @@ public class GenerateFunction {
         LoadedModel model = readyModel(state);
         GenerationParams p = new RequestValidator(config, model.pipeline()).validate(request);
         GenerationResult result = gate.generate(model, p);
+        return response(model, p, result);
+    }
+
+    /** The answer of {@code generate} and {@code edit}: base64 images with what produced them. */
+    static GenerateResponse response(LoadedModel model, GenerationParams p, GenerationResult result) {
         List<GenerateResponse.Image> images = result.images().stream()
                 .map(i -> new GenerateResponse.Image(Base64.getEncoder().encodeToString(i.encoded()), i.seed()))
                 .toList();

@@ -17,7 +17,7 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 
 /**
- * Runs before Funqy on plain HTTP calls of {@code generate}. Only JSON bodies are taken: a {@code text/plain} or form
+ * Runs before Funqy on plain HTTP calls of {@code generate} and {@code edit}. Only JSON bodies are taken: a {@code text/plain} or form
  * POST can be sent by any web page without a CORS preflight, and a GET by an image tag, so either would let other
  * sites start generations. The body is read here with the same strict mapper Funqy uses, because Funqy answers its own
  * read failures with an empty 400 and an ERROR-level stack trace; read here, they become a 400 naming the field.
@@ -30,9 +30,13 @@ public class JsonBodyGate {
     ObjectMapper mapper;
 
     void register(@Observes Router router) {
-        ObjectReader reader = mapper.readerFor(GenerateRequest.class);
         // Funqy's routes have no explicit order (they get 0, 1, ... as added); the body handler comes before both.
-        router.route("/generate").order(RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1).handler(ctx -> check(ctx, reader));
+        for (var function : java.util.Map.of("generate", GenerateRequest.class, "edit", EditRequest.class)
+                .entrySet()) {
+            ObjectReader reader = mapper.readerFor(function.getValue());
+            router.route("/" + function.getKey()).order(RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1)
+                    .handler(ctx -> check(ctx, reader, function.getKey()));
+        }
         router.post("/").order(RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1).handler(ctx -> {
             if (isCloudEvent(ctx.request())) {
                 checkCloudEvent(ctx);
@@ -95,11 +99,11 @@ public class JsonBodyGate {
                 "the body is empty; it must be a JSON object with at least a prompt");
     }
 
-    private void check(RoutingContext ctx, ObjectReader reader) {
+    private void check(RoutingContext ctx, ObjectReader reader, String function) {
         HttpServerRequest request = ctx.request();
         if (request.method() != HttpMethod.POST) {
-            ctx.fail(new RequestRefusedException(405, "method_not_allowed", "generate takes POST with a JSON body, not "
-                    + request.method()));
+            ctx.fail(new RequestRefusedException(405, "method_not_allowed", function + " takes POST with a JSON body,"
+                    + " not " + request.method()));
             return;
         }
         String contentType = request.getHeader("Content-Type");

@@ -7,8 +7,11 @@ import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.RequestDefaults;
+import dev.ditfn.engine.image.EditSizing;
+import dev.ditfn.engine.image.RgbImage;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
@@ -26,6 +29,8 @@ public final class RequestValidator {
     private final int sizeMultiple;
     private final CacheTarget cacheTarget;
     private final RequestDefaults family;
+    private final DiffusionPipeline pipeline;
+    private final DitConfig.Edit edit;
 
     /** Checks requests for {@code pipeline}: its size multiple, cache target and request defaults. */
     public RequestValidator(DitConfig config, DiffusionPipeline pipeline) {
@@ -34,12 +39,47 @@ public final class RequestValidator {
         this.sizeMultiple = pipeline.sizeMultiple();
         this.cacheTarget = pipeline.cacheTarget();
         this.family = pipeline.requestDefaults();
+        this.pipeline = pipeline;
+        this.edit = config.edit();
+    }
+
+    /**
+     * An edit request: the input images decoded and checked, the size defaulting to the last image's aspect ratio at
+     * {@code dit.edit.default-area} (floored to the size multiple), then the generate fields as {@link #validate}.
+     */
+    public GenerationParams validate(EditRequest r) {
+        if (r == null) {
+            throw new InvalidRequestException(null, "the request body must be a JSON object with a prompt and an image");
+        }
+        requireTask(DiffusionPipeline.Task.EDIT, "edit", "generate");
+        List<RgbImage> images = new EditImagesReader(edit.maxInputPixels()).read(r, pipeline.maxInputImages());
+        Integer w = null;
+        Integer h = null;
+        if (r.size() == null && r.width() == null && r.height() == null) {
+            RgbImage last = images.get(images.size() - 1);
+            EditSizing.Size s = EditSizing.calculateDimensions(edit.defaultArea(), last.width(), last.height());
+            w = Math.max(sizeMultiple, s.width() / sizeMultiple * sizeMultiple);
+            h = Math.max(sizeMultiple, s.height() / sizeMultiple * sizeMultiple);
+        }
+        return checked(r.generateFields(w, h)).withInputImages(images);
+    }
+
+    private void requireTask(DiffusionPipeline.Task task, String function, String other) {
+        if (!pipeline.tasks().contains(task)) {
+            throw new InvalidRequestException(null, "unsupported_task", "the loaded model does not serve " + function
+                    + "; it serves " + other + " (" + pipeline.tasks() + ")");
+        }
     }
 
     public GenerationParams validate(GenerateRequest r) {
         if (r == null) {
             throw new InvalidRequestException(null, "the request body must be a JSON object with at least a prompt");
         }
+        requireTask(DiffusionPipeline.Task.TEXT_TO_IMAGE, "generate", "edit");
+        return checked(r);
+    }
+
+    private GenerationParams checked(GenerateRequest r) {
         String prompt = r.prompt();
         if (prompt == null || prompt.isBlank()) {
             throw new InvalidRequestException("prompt", "must be a non-empty string");

@@ -8,6 +8,7 @@ import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.LoadOptions;
 import dev.ditfn.engine.PipelineFactory;
 import dev.ditfn.engine.RequestContext;
+import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import dev.ditfn.weights.DiffusersSnapshot;
@@ -45,7 +46,7 @@ public class ModelLoader {
         } catch (CacheSettings.InvalidSettingException e) {
             throw new IllegalArgumentException("invalid configuration dit.cache." + e.key() + ": " + e.getMessage(), e);
         }
-        loadOptions(config.cache()); // a malformed split stops startup too
+        loadOptions(config); // a malformed split stops startup too
         ResolvedDevice device = runtime.device();
         LOG.infof("device: %s%s", device.active(),
                 device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
@@ -73,7 +74,7 @@ public class ModelLoader {
             DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
             PipelineFactory family = ModelFamilies.forPipeline(snapshot.pipelineClass(),
                     dir.resolve("model_index.json"));
-            DiffusionPipeline pipeline = family.load(snapshot, runtime, loadOptions(config.cache()), s -> {
+            DiffusionPipeline pipeline = family.load(snapshot, runtime, loadOptions(config), s -> {
                 stage[0] = "loading the " + s;
                 state.loading(stage[0]);
             });
@@ -120,9 +121,10 @@ public class ModelLoader {
 
     /**
      * The sessions fixed at load: the configured DBCache split and {@code dit.cache.extra-splits}. TeaCache and
-     * {@code none} need no cut.
+     * {@code none} need no cut. With the edit image areas.
      */
-    static LoadOptions loadOptions(DitConfig.Cache cache) {
+    static LoadOptions loadOptions(DitConfig config) {
+        DitConfig.Cache cache = config.cache();
         Set<LoadOptions.FnBn> splits = new HashSet<>();
         splits.add(new LoadOptions.FnBn(cache.fnComputeBlocks(), cache.bnComputeBlocks()));
         for (String name : cache.extraSplits().orElse(List.of())) {
@@ -132,7 +134,7 @@ public class ModelLoader {
                 throw new IllegalArgumentException("invalid configuration dit.cache.extra-splits: " + e.getMessage(), e);
             }
         }
-        return new LoadOptions(splits);
+        return new LoadOptions(splits, config.edit().vaeImageArea(), config.edit().conditionImageArea());
     }
 
     /**
@@ -143,6 +145,10 @@ public class ModelLoader {
         int side = pipeline.sizeMultiple();
         GenerationParams uncached = GenerationParams.uncached("warm-up", null, side, side, 1, 1f, 0, 1,
                 ImageCodec.Format.png);
+        if (pipeline.maxInputImages() > 0) {
+            // an edit model's sessions (VAE encoder, vision tower) run on an input image
+            uncached = uncached.withInputImages(List.of(new RgbImage(side, side, new byte[side * side * 3])));
+        }
         pipeline.generate(uncached, RequestContext.unbounded());
         pipeline.generate(uncached.withCache(CacheSettings.teaCacheComputingEveryStep()), RequestContext.unbounded());
     }

@@ -56,6 +56,8 @@ public interface DitConfig {
 
     Generate generate();
 
+    Edit edit();
+
     Cache cache();
 
     Serving serving();
@@ -142,6 +144,33 @@ public interface DitConfig {
         @WithName("clean_continuous_counter")
         @WithDefault("false")
         boolean cleanContinuousCounter();
+    }
+
+    /** Input images of the {@code edit} function (Qwen-Image-Edit snapshots). */
+    interface Edit {
+        /** The area input images are resized to for the VAE (condition tokens); upstream's 1024². */
+        @WithName("vae-image-area")
+        @WithDefault("1048576")
+        @Min(1024) @Max(16777216)
+        long vaeImageArea();
+
+        /** Edit Plus: the area of the vision encoder's image; upstream's 384². */
+        @WithName("condition-image-area")
+        @WithDefault("147456")
+        @Min(1024) @Max(16777216)
+        long conditionImageArea();
+
+        /** Input images larger than this (from the header, before decoding) are refused. */
+        @WithName("max-input-pixels")
+        @WithDefault("40000000")
+        @Min(1) @Max(1000000000)
+        long maxInputPixels();
+
+        /** The default output area when a request gives no size (upstream: the last input's ratio at 1024²). */
+        @WithName("default-area")
+        @WithDefault("1048576")
+        @Min(256) @Max(16777216)
+        long defaultArea();
     }
 
     /** Limits and defaults of the {@code generate} function. */

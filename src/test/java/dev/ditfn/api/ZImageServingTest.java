@@ -89,6 +89,13 @@ class ZImageServingTest {
     }
 
     @Test
+    void editIsRefusedClearly() {
+        given().contentType(ContentType.JSON).body("{\"prompt\":\"make it blue\",\"image\":\"AAAA\"}")
+                .post("/edit").then().statusCode(400).body("error.code", equalTo("unsupported_task"))
+                .body("error.message", org.hamcrest.Matchers.containsString("does not serve edit"));
+    }
+
+    @Test
     void theSizeMultipleIsTheFamilysAndTheOpenAiDoorServesIt() {
         given().contentType(ContentType.JSON).body("{\"prompt\":\"a kite\",\"size\":\"40x32\"}").post("/generate")
                 .then().statusCode(400).body("error.param", equalTo("size"));
