@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  */
 public final class EmbeddedModel {
     /** Bump when the generated content changes, so stale caches are not reused. */
-    static final String NAME = "qwen-image-tiny-v3";
+    static final String NAME = "qwen-image-tiny-v4";
     static final long SEED = 42;
 
     private EmbeddedModel() {
