@@ -13,10 +13,10 @@ import java.util.List;
  * a 400 naming {@code image} or {@code images[i]}: not base64, not PNG/JPEG/WebP, undecodable, or larger than the
  * configured pixel count (checked from the header, before decoding).
  */
-final class EditImagesReader {
+public final class EditImagesReader {
     private final ImageInput decoder;
 
-    EditImagesReader(long maxPixels) {
+    public EditImagesReader(long maxPixels) {
         this.decoder = new ImageInput(maxPixels, ImageInput.AlphaRule.DROP);
     }
 
@@ -29,9 +29,8 @@ final class EditImagesReader {
             throw new InvalidRequestException("image", "an edit needs an input image (image: base64 PNG, JPEG or"
                     + " WebP, or images: a list of them)");
         }
-        if (r.images() != null && (r.images().isEmpty() || r.images().size() > max)) {
-            throw new InvalidRequestException("images", "this model takes 1 to " + max + " input images, got "
-                    + r.images().size());
+        if (r.images() != null) {
+            checkCount("images", r.images().size(), max);
         }
         List<RgbImage> out = new ArrayList<>();
         if (r.image() != null) {
@@ -46,6 +45,22 @@ final class EditImagesReader {
             }
         }
         return out;
+    }
+
+    /** Checks that {@code count} images fit a model taking at most {@code max}; {@code field} names them. */
+    public static void checkCount(String field, int count, int max) {
+        if (count < 1 || count > max) {
+            throw new InvalidRequestException(field, "this model takes 1 to " + max + " input images, got " + count);
+        }
+    }
+
+    /** One image's bytes (PNG, JPEG or WebP) decoded; {@code field} names it in errors. */
+    public RgbImage decode(String field, byte[] bytes) {
+        try {
+            return decoder.decode(bytes);
+        } catch (ImageInputException e) {
+            throw new InvalidRequestException(field, e.code().wire(), e.getMessage());
+        }
     }
 
     private RgbImage decode(String field, String base64) {
@@ -64,10 +79,6 @@ final class EditImagesReader {
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException(field, "is not valid base64: " + e.getMessage());
         }
-        try {
-            return decoder.decode(bytes);
-        } catch (ImageInputException e) {
-            throw new InvalidRequestException(field, e.code().wire(), e.getMessage());
-        }
+        return decode(field, bytes);
     }
 }

@@ -26,10 +26,9 @@ public record EditRequest(
         @JsonProperty("output_format") String outputFormat,
         Map<String, Object> cache) {
 
-    /** The generate fields of this request, with {@code width}/{@code height} set when they default. */
-    GenerateRequest generateFields(Integer defaultWidth, Integer defaultHeight) {
-        return new GenerateRequest(prompt, negativePrompt, width != null ? width : defaultWidth,
-                height != null ? height : defaultHeight, size, numInferenceSteps, trueCfgScale, seed, n,
-                outputFormat, cache);
+    /** The generate fields of this request. */
+    GenerateRequest generateFields() {
+        return new GenerateRequest(prompt, negativePrompt, width, height, size, numInferenceSteps, trueCfgScale, seed,
+                n, outputFormat, cache);
     }
 }

@@ -51,17 +51,34 @@ public final class RequestValidator {
         if (r == null) {
             throw new InvalidRequestException(null, "the request body must be a JSON object with a prompt and an image");
         }
-        requireTask(DiffusionPipeline.Task.EDIT, "edit", "generate");
-        List<RgbImage> images = new EditImagesReader(edit.maxInputPixels()).read(r, pipeline.maxInputImages());
-        Integer w = null;
-        Integer h = null;
+        requireEdit();
+        return validateEdit(r.generateFields(), imageReader().read(r, pipeline.maxInputImages()));
+    }
+
+    /** {@code fields} of an edit of {@code images} (already decoded); the size defaults from the last image. */
+    public GenerationParams validateEdit(GenerateRequest fields, List<RgbImage> images) {
+        requireEdit();
+        EditImagesReader.checkCount("image", images.size(), pipeline.maxInputImages());
+        GenerateRequest r = fields;
         if (r.size() == null && r.width() == null && r.height() == null) {
             RgbImage last = images.get(images.size() - 1);
             EditSizing.Size s = EditSizing.calculateDimensions(edit.defaultArea(), last.width(), last.height());
-            w = Math.max(sizeMultiple, s.width() / sizeMultiple * sizeMultiple);
-            h = Math.max(sizeMultiple, s.height() / sizeMultiple * sizeMultiple);
+            r = new GenerateRequest(r.prompt(), r.negativePrompt(),
+                    Math.max(sizeMultiple, s.width() / sizeMultiple * sizeMultiple),
+                    Math.max(sizeMultiple, s.height() / sizeMultiple * sizeMultiple), null, r.numInferenceSteps(),
+                    r.trueCfgScale(), r.seed(), r.n(), r.outputFormat(), r.cache());
         }
-        return checked(r.generateFields(w, h)).withInputImages(images);
+        return checked(r).withInputImages(images);
+    }
+
+    /** The decoder of input images, with the configured pixel limit. */
+    public EditImagesReader imageReader() {
+        return new EditImagesReader(edit.maxInputPixels());
+    }
+
+    /** Refuses an edit on a model that does not edit (before anything is decoded). */
+    public void requireEdit() {
+        requireTask(DiffusionPipeline.Task.EDIT, "edit", "generate");
     }
 
     private void requireTask(DiffusionPipeline.Task task, String function, String other) {

@@ -118,6 +118,49 @@ class EditServingTest {
     }
 
     @Test
+    void openAiEditsTakesMultipartImages() throws IOException {
+        byte[] in = Base64.getDecoder().decode(png(80, 40, 1));
+        JsonPath r = given().multiPart("image", "in.png", in, "image/png").multiPart("prompt", "make it blue")
+                .multiPart("seed", "5").multiPart("num_inference_steps", "3").multiPart("size", "48x32")
+                .post("/v1/images/edits").then().statusCode(200).extract().jsonPath();
+        assertEquals("48x32", r.getString("size"));
+        String viaEdit = edit(body("make it blue", png(80, 40, 1), ",\"size\":\"48x32\""))
+                .getString("data[0].b64_json");
+        assertEquals(viaEdit, r.getString("data[0].b64_json"), "one code path: edit and /v1/images/edits agree");
+
+        var client = com.openai.client.okhttp.OpenAIOkHttpClient.builder()
+                .baseUrl("http://localhost:" + io.restassured.RestAssured.port + "/v1").apiKey("any").maxRetries(0)
+                .build();
+        Path file = java.nio.file.Files.createTempFile("edit-in", ".png");
+        java.nio.file.Files.write(file, in);
+        var sdk = client.images().edit(com.openai.models.images.ImageEditParams.builder()
+                .image(file).prompt("make it blue")
+                .putAdditionalBodyProperty("seed", com.openai.core.JsonValue.from(5))
+                .putAdditionalBodyProperty("num_inference_steps", com.openai.core.JsonValue.from(3))
+                .size(com.openai.models.images.ImageEditParams.Size.of("48x32")).build());
+        assertEquals(viaEdit, sdk.data().orElseThrow().get(0).b64Json().orElseThrow(), "the OpenAI SDK's edit");
+    }
+
+    @Test
+    void openAiEditsRefusesWhatItCannotHonour() throws IOException {
+        byte[] in = Base64.getDecoder().decode(png(40, 40, 1));
+        given().multiPart("image", "in.png", in, "image/png").multiPart("mask", "m.png", in, "image/png")
+                .multiPart("prompt", "x").post("/v1/images/edits").then().statusCode(400)
+                .body("error.param", equalTo("mask"));
+        given().multiPart("prompt", "x").post("/v1/images/edits").then().statusCode(400)
+                .body("error.param", equalTo("image"));
+        given().multiPart("image", "in.png", in, "image/png").multiPart("prompt", "x").multiPart("n", "two")
+                .post("/v1/images/edits").then().statusCode(400).body("error.param", equalTo("n"))
+                .body("error.code", equalTo("invalid_type"));
+        given().multiPart("image", "in.png", in, "image/png").multiPart("prompt", "x").multiPart("strength", "0.5")
+                .post("/v1/images/edits").then().statusCode(400).body("error.param", equalTo("strength"))
+                .body("error.code", equalTo("unknown_parameter"));
+        given().multiPart("image", "a.png", in, "image/png").multiPart("image", "b.png", in, "image/png")
+                .multiPart("prompt", "x").post("/v1/images/edits").then().statusCode(400)
+                .body("error.param", equalTo("image"));
+    }
+
+    @Test
     void anEditModelRefusesGenerate() {
         given().contentType(ContentType.JSON).body("{\"prompt\":\"a kite\"}").post("/generate").then()
                 .statusCode(400).body("error.code", equalTo("unsupported_task"));

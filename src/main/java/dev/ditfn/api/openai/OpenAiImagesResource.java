@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.api.ApiException;
+import dev.ditfn.api.EditImagesReader;
 import dev.ditfn.api.GenerateFunction;
 import dev.ditfn.api.GenerateResponse;
 import dev.ditfn.api.GenerationGate;
@@ -14,10 +15,12 @@ import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.image.RgbImage;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.vertx.ext.web.RoutingContext;
 import io.smallrye.config.SmallRyeConfig;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -28,12 +31,15 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.multipart.FormValue;
+import org.jboss.resteasy.reactive.server.multipart.MultipartFormDataInput;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +47,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * OpenAI-compatible front door: {@code POST /v1/images/generations} and {@code GET /v1/models}. A request is mapped
+ * OpenAI-compatible front door: {@code POST /v1/images/generations}, {@code POST /v1/images/edits} and
+ * {@code GET /v1/models}. A request is mapped
  * onto {@code generate}'s request and validated and run exactly as {@code POST /generate} is; errors come in
  * OpenAI's shape {@code {"error": {"message", "type", "param", "code"}}}.
  */
@@ -76,7 +83,11 @@ public class OpenAiImagesResource {
         LoadedModel model = GenerateFunction.readyModel(state);
         OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id());
         GenerationParams validated = new RequestValidator(config, model.pipeline()).validate(m.request());
-        GenerationParams p = m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality());
+        return run(model, m, m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality()));
+    }
+
+    /** The JSON answer, or the event stream when the request asked for it. */
+    private Response run(LoadedModel model, OpenAiMapping.Mapped m, GenerationParams p) {
         if (!m.stream()) {
             GenerationResult result = gate.generate(model, p);
             return Response.ok(response(p, m, result), MediaType.APPLICATION_JSON).build();
@@ -84,6 +95,55 @@ public class OpenAiImagesResource {
         RoutingContext rc = current.getCurrent();
         StreamingOutput events = out -> new ImageEventStream(out, json, p, m).run(gate, rc, model);
         return Response.ok(events, MediaType.SERVER_SENT_EVENTS).header("Cache-Control", "no-cache").build();
+    }
+
+    /**
+     * {@code POST /v1/images/edits}: OpenAI's multipart form ({@code image}, repeated or as {@code image[]}, up to the
+     * model's input count; {@code prompt} and the generation fields as text), validated and run as {@code edit} is.
+     * A {@code mask} (inpainting) is refused: the Edit models take an instruction, not a mask.
+     */
+    @POST
+    @Path("/images/edits")
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    public Response edits(MultipartFormDataInput form) {
+        LoadedModel model = GenerateFunction.readyModel(state);
+        RequestValidator validator = new RequestValidator(config, model.pipeline());
+        validator.requireEdit();
+        Map<String, String> fields = new LinkedHashMap<>();
+        List<RgbImage> images = new ArrayList<>();
+        EditImagesReader reader = validator.imageReader();
+        for (Map.Entry<String, java.util.Collection<FormValue>> part : form.getValues().entrySet()) {
+            String name = part.getKey();
+            for (FormValue v : part.getValue()) {
+                if (name.equals("image") || name.equals("image[]")) {
+                    if (!v.isFileItem()) {
+                        throw OpenAiException.invalid(name, "invalid_type", "must be a file (PNG, JPEG or WebP)");
+                    }
+                    images.add(reader.decode("image[" + images.size() + "]", bytes(v)));
+                } else if (name.equals("mask")) {
+                    throw OpenAiException.invalid("mask", "unsupported_parameter", "masks are not supported: the"
+                            + " Edit models follow the prompt's instruction over the whole image");
+                } else if (v.isFileItem()) {
+                    throw OpenAiException.invalid(name, "invalid_type", "only image is a file field");
+                } else if (fields.put(name, v.getValue()) != null) {
+                    throw OpenAiException.invalid(name, "invalid_value", "given more than once");
+                }
+            }
+        }
+        if (images.isEmpty()) {
+            throw OpenAiException.invalid("image", "invalid_value", "an edit needs an input image file");
+        }
+        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(OpenAiMapping.formFields(fields)), model.id());
+        GenerationParams validated = validator.validateEdit(m.request(), images);
+        return run(model, m, m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality()));
+    }
+
+    private static byte[] bytes(FormValue v) {
+        try (var in = v.getFileItem().getInputStream()) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static ImagesResponse response(GenerationParams p, OpenAiMapping.Mapped m, GenerationResult result) {

@@ -57,6 +57,11 @@ final class OpenAiMapping {
         if (tree == null || !tree.isObject()) {
             throw OpenAiException.invalid(null, "invalid_json", "the body must be a JSON object");
         }
+        return parse(tree);
+    }
+
+    /** A request given as a JSON object (a JSON body, or an edit's form fields): unknown fields and types refused. */
+    static ImageGenerationRequest parse(JsonNode tree) {
         List<String> unknown = new ArrayList<>();
         tree.fieldNames().forEachRemaining(f -> {
             if (!FIELDS.contains(f)) {
@@ -140,6 +145,49 @@ final class OpenAiMapping {
             throw OpenAiException.invalid(param, "unsupported_value", "'" + value + "' is not supported: " + why);
         }
     }
+
+    /**
+     * Multipart form fields (all text) as the JSON object {@link #parse(JsonNode)} reads: each value typed by its
+     * {@link ImageGenerationRequest} field ({@code n} an integer, {@code stream} a boolean, {@code cache} a JSON
+     * object); a value that is not of that type is refused naming the field. Unknown names pass through, so that
+     * {@link #parse(JsonNode)} refuses them like a JSON body's.
+     */
+    static JsonNode formFields(Map<String, String> fields) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = JSON.createObjectNode();
+        for (Map.Entry<String, String> f : fields.entrySet()) {
+            Class<?> type = FIELD_TYPES.getOrDefault(f.getKey(), String.class);
+            String v = f.getValue().strip();
+            try {
+                if (type == Integer.class) {
+                    o.put(f.getKey(), Integer.parseInt(v));
+                } else if (type == Long.class) {
+                    o.put(f.getKey(), Long.parseLong(v));
+                } else if (type == Double.class) {
+                    o.put(f.getKey(), Double.parseDouble(v));
+                } else if (type == Boolean.class) {
+                    if (!v.equals("true") && !v.equals("false")) {
+                        throw new NumberFormatException();
+                    }
+                    o.put(f.getKey(), Boolean.parseBoolean(v));
+                } else if (type == Map.class) {
+                    o.set(f.getKey(), JSON.readTree(v));
+                } else {
+                    o.put(f.getKey(), f.getValue());
+                }
+            } catch (NumberFormatException | JsonProcessingException e) {
+                throw OpenAiException.invalid(f.getKey(), "invalid_type", "must be "
+                        + (type == Map.class ? "a JSON object" : "a " + type.getSimpleName().toLowerCase(
+                        java.util.Locale.ROOT)) + ", was '" + f.getValue() + "'");
+            }
+        }
+        return o;
+    }
+
+    private static final Map<String, Class<?>> FIELD_TYPES = Arrays.stream(
+            ImageGenerationRequest.class.getRecordComponents()).collect(Collectors.toUnmodifiableMap(
+            c -> c.getAccessor().isAnnotationPresent(JsonProperty.class)
+                    ? c.getAccessor().getAnnotation(JsonProperty.class).value() : c.getName(),
+            c -> c.getType()));
 
     private static ObjectMapper strictMapper() {
         JsonMapper m = JsonMapper.builder()
