@@ -24,11 +24,12 @@ import java.util.Set;
  * and writes results.md/.csv/.json, a contact sheet and a speed/quality plot.
  */
 public final class BenchCommand {
-    public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench|zimage-tiny|zimage-bench] [--steps 28,50] "
+    public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench|edit-bench|zimage-bench|...] "
+            + "[--steps 28,50] "
             + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--settings FILE] [--rounds N] [--out DIR] "
-            + "[--device cpu|cuda|cann] [--cfg-scale 4]";
-    static final Set<String> OPTIONS = Set.of("cfg-scale", "model", "preset", "steps", "size", "prompts", "seeds", "settings",
-            "rounds", "out", "device");
+            + "[--device cpu|cuda|cann] [--cfg-scale 4] [--edit-area 65536]";
+    static final Set<String> OPTIONS = Set.of("cfg-scale", "edit-area", "model", "preset", "steps", "size", "prompts",
+            "seeds", "settings", "rounds", "out", "device");
     static final List<String> STAGES = List.of("text_encode", "denoise", "decode");
 
     /** One measured image. */
@@ -89,7 +90,8 @@ public final class BenchCommand {
         TransformerFigures figures;
         try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device,
                 settings.stream().map(BenchSettings.Setting::cache).toList(),
-                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE))) {
+                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE),
+                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA))) {
             // Every request is checked before anything runs, so a bad setting fails fast.
             for (int steps : stepCounts) {
                 for (BenchSettings.Setting s : settings) {

@@ -13,6 +13,7 @@ import dev.ditfn.onnx.DType;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.weights.DiffusersSnapshot;
@@ -49,8 +50,13 @@ public final class BenchHarness implements AutoCloseable {
     public static final String NEGATIVE_PROMPT = " ";
     public static final float DEFAULT_CFG_SCALE = 4f;
 
+    /** Edit models' input area in bench runs (VAE and vision image): 256², the bench's default output size. */
+    public static final int DEFAULT_EDIT_AREA = 256 * 256;
+
     private final DiffusionPipeline pipeline;
     private final float cfgScale;
+    /** An edit model's input image, the same for every request; none for text-to-image. */
+    private final List<RgbImage> inputs;
     private final Map<String, Object> base;
     private final String modelDescription;
     private final Device device;
@@ -58,6 +64,7 @@ public final class BenchHarness implements AutoCloseable {
     private BenchHarness(DiffusionPipeline pipeline, String modelDescription, Device device, float cfgScale) {
         this.pipeline = pipeline;
         this.cfgScale = cfgScale;
+        this.inputs = pipeline.maxInputImages() > 0 ? List.of(inputImage(320, 240)) : List.of();
         this.base = CacheSettings.defaults(builtInConfig().cache());
         this.modelDescription = modelDescription;
         this.device = device;
@@ -68,7 +75,7 @@ public final class BenchHarness implements AutoCloseable {
      * sessions cut for every DBCache split among the built-in defaults and {@code settings} (cache overrides).
      */
     public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings,
-            float cfgScale) {
+            float cfgScale, int editArea) {
         Path dir = model;
         String description;
         if (dir == null) {
@@ -86,13 +93,13 @@ public final class BenchHarness implements AutoCloseable {
                 false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
         DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
         DiffusionPipeline pipeline = ModelFamilies.forPipeline(snapshot.pipelineClass(),
-                dir.resolve("model_index.json")).load(snapshot, runtime, loadOptions(settings), s -> { });
+                dir.resolve("model_index.json")).load(snapshot, runtime, loadOptions(settings, editArea), s -> { });
         return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
                 + pipeline.cacheTarget().partition(), device, cfgScale);
     }
 
     /** The DBCache splits of the built-in default and of every cache_dit setting. */
-    private static LoadOptions loadOptions(Collection<Map<String, Object>> settings) {
+    private static LoadOptions loadOptions(Collection<Map<String, Object>> settings, int editArea) {
         Map<String, Object> base = CacheSettings.defaults(builtInConfig().cache());
         Set<LoadOptions.FnBn> splits = new HashSet<>();
         List<Map<String, Object>> all = new ArrayList<>(settings);
@@ -104,7 +111,7 @@ public final class BenchHarness implements AutoCloseable {
                 splits.add(new LoadOptions.FnBn(fn.intValue(), bn.intValue()));
             }
         }
-        return new LoadOptions(splits);
+        return new LoadOptions(splits, editArea, editArea);
     }
 
     /** The built-in {@code dit.*} defaults (no profile, no environment), as the tests see them. */
@@ -113,6 +120,25 @@ public final class BenchHarness implements AutoCloseable {
                 .withSources(new PropertiesConfigSource(Map.of("user.home", System.getProperty("user.home")),
                         "user-home", 100))
                 .withMapping(DitConfig.class).build().getConfigMapping(DitConfig.class);
+    }
+
+    /**
+     * The fixed input image of edit benchmarks: a colour gradient with a disc and a bar, deterministic, so that every
+     * setting, run and machine edits the same picture.
+     */
+    static RgbImage inputImage(int w, int h) {
+        byte[] rgb = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int i = (y * w + x) * 3;
+                boolean disc = Math.hypot(x - w * 0.35, y - h * 0.5) < h * 0.25;
+                boolean bar = x > w * 0.6 && x < w * 0.8 && y > h * 0.2 && y < h * 0.8;
+                rgb[i] = (byte) (disc ? 220 : 40 + 150 * x / w);
+                rgb[i + 1] = (byte) (bar ? 200 : 60 + 120 * y / h);
+                rgb[i + 2] = (byte) (disc || bar ? 40 : 180);
+            }
+        }
+        return new RgbImage(w, h, rgb);
     }
 
     /** Whether the requests run guidance (the family's rule at the chosen scale). */
@@ -146,7 +172,7 @@ public final class BenchHarness implements AutoCloseable {
         merged.putAll(cache);
         return new GenerationParams(prompt, NEGATIVE_PROMPT, width, height, steps, cfgScale, cfg(), seed, 1,
                 ImageCodec.Format.png,
-                settings, settings.effective(merged), false);
+                settings, settings.effective(merged), false).withInputImages(inputs);
     }
 
     public GenerationResult generate(GenerationParams p, StepCacheDriver.BlockObserver observer) {

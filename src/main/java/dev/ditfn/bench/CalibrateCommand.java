@@ -29,11 +29,12 @@ import java.util.stream.Collectors;
  * run per image is too noisy to rank by wall time; measured wall-time speedups are reported beside it.
  */
 public final class CalibrateCommand {
-    public static final String USAGE = "usage: calibrate [--model DIR | --preset tiny|bench|zimage-tiny|zimage-bench] [--steps 50] "
+    public static final String USAGE = "usage: calibrate [--model DIR | --preset tiny|bench|edit-bench|zimage-bench|...] "
+            + "[--steps 50] "
             + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--min-psnr 30] [--out DIR] [--device cpu|cuda|cann] "
-            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4]";
-    static final Set<String> OPTIONS = Set.of("cfg-scale", "model", "preset", "steps", "size", "prompts", "seeds",
-            "min-psnr", "out", "device", "tea-thresholds", "dbcache-thresholds");
+            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4] [--edit-area 65536]";
+    static final Set<String> OPTIONS = Set.of("cfg-scale", "edit-area", "model", "preset", "steps", "size", "prompts",
+            "seeds", "min-psnr", "out", "device", "tea-thresholds", "dbcache-thresholds");
     static final String TEA_THRESHOLDS = "0.05,0.1,0.2,0.3,0.4,0.6,0.8,1.0";
     static final String DBCACHE_THRESHOLDS = "0.05,0.08,0.12,0.16,0.24,0.32,0.5,0.8";
 
@@ -85,7 +86,8 @@ public final class CalibrateCommand {
         String commandLine = "calibrate " + String.join(" ", args);
 
         try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device, List.of(),
-                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE))) {
+                (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE),
+                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA))) {
             // (a) TeaCache coefficients: tea_cache at threshold 0 computes every step; the observer sees each.
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();

@@ -8,8 +8,10 @@ package dev.ditfn.engine;
  *                       {@code guidance_scale})
  * @param negativePrompt the negative prompt when none is given; null means "none", which turns guidance off
  * @param cfgAbove       guidance runs when the scale exceeds this (and a negative prompt is there)
+ * @param cfgName        the upstream pipeline's name of the guidance scale ({@code true_cfg_scale} or
+ *                       {@code guidance_scale}): the OpenAI door accepts that name too
  */
-public record RequestDefaults(int steps, float cfgScale, String negativePrompt, float cfgAbove) {
+public record RequestDefaults(int steps, float cfgScale, String negativePrompt, float cfgAbove, String cfgName) {
 
     /** Whether guidance runs for {@code scale} and {@code negativePrompt} (after defaults). */
     public boolean cfg(float scale, String negativePrompt) {

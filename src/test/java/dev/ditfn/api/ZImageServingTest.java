@@ -88,6 +88,21 @@ class ZImageServingTest {
         }
     }
 
+    /** Z-Image's pipeline calls its CFG scale guidance_scale: the OpenAI door takes that name for it. */
+    @Test
+    void openAiGuidanceScaleIsZImagesCfgScale() {
+        String base = "{\"prompt\":\"a kite\",\"size\":\"32x32\",\"seed\":3";
+        String viaGuidance = given().contentType(ContentType.JSON).body(base + ",\"guidance_scale\":2}")
+                .post("/v1/images/generations").then().statusCode(200).extract().jsonPath()
+                .getString("data[0].b64_json");
+        String viaTrueCfg = given().contentType(ContentType.JSON).body(base + ",\"true_cfg_scale\":2}")
+                .post("/v1/images/generations").then().statusCode(200).extract().jsonPath()
+                .getString("data[0].b64_json");
+        assertEquals(viaTrueCfg, viaGuidance);
+        given().contentType(ContentType.JSON).body(base + ",\"guidance_scale\":2,\"true_cfg_scale\":2}")
+                .post("/v1/images/generations").then().statusCode(400).body("error.param", equalTo("guidance_scale"));
+    }
+
     @Test
     void editIsRefusedClearly() {
         given().contentType(ContentType.JSON).body("{\"prompt\":\"make it blue\",\"image\":\"AAAA\"}")

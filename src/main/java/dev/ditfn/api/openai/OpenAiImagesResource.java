@@ -81,7 +81,7 @@ public class OpenAiImagesResource {
     @Path("/images/generations")
     public Response generations(String body) {
         LoadedModel model = GenerateFunction.readyModel(state);
-        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model.id());
+        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model);
         GenerationParams validated = new RequestValidator(config, model.pipeline()).validate(m.request());
         return run(model, m, m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality()));
     }
@@ -133,7 +133,7 @@ public class OpenAiImagesResource {
         if (images.isEmpty()) {
             throw OpenAiException.invalid("image", "invalid_value", "an edit needs an input image file");
         }
-        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(OpenAiMapping.formFields(fields)), model.id());
+        OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(OpenAiMapping.formFields(fields)), model);
         GenerationParams validated = validator.validateEdit(m.request(), images);
         return run(model, m, m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality()));
     }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.ditfn.api.GenerateRequest;
+import dev.ditfn.app.LoadedModel;
 import dev.ditfn.engine.ImageCodec;
 
 import java.util.ArrayList;
@@ -84,8 +85,12 @@ final class OpenAiMapping {
         }
     }
 
-    /** Checks what only OpenAI's API has; {@code servedModel} is the only {@code model} accepted. */
-    static Mapped map(ImageGenerationRequest r, String servedModel) {
+    /**
+     * Checks what only OpenAI's API has; {@code served}'s id is the only {@code model} accepted, and
+     * {@code guidance_scale} is its guidance scale where the family's pipeline calls it so (Z-Image).
+     */
+    static Mapped map(ImageGenerationRequest r, LoadedModel served) {
+        String servedModel = served.id();
         if (r.model() != null && !r.model().equals(servedModel)) {
             throw new OpenAiException(404, "model", "model_not_found", "this server serves '" + servedModel
                     + "', not '" + r.model() + "' (or leave model out)");
@@ -94,9 +99,17 @@ final class OpenAiMapping {
                 "only b64_json: images are returned inline, this server stores no files to link to");
         refuseUnless("background", r.background(), "auto|opaque",
                 "transparent backgrounds are not supported: the model generates opaque RGB images");
+        Double cfgScale = r.trueCfgScale();
         if (r.guidanceScale() != null) {
-            throw OpenAiException.invalid("guidance_scale", "unsupported_parameter", "the served model has no "
-                    + "distilled guidance; use true_cfg_scale with a negative_prompt for classifier-free guidance");
+            if (!"guidance_scale".equals(served.pipeline().requestDefaults().cfgName())) {
+                throw OpenAiException.invalid("guidance_scale", "unsupported_parameter", "the served model has no "
+                        + "distilled guidance; use true_cfg_scale with a negative_prompt for classifier-free guidance");
+            }
+            if (cfgScale != null) {
+                throw OpenAiException.invalid("guidance_scale", "invalid_value", "give guidance_scale or"
+                        + " true_cfg_scale, not both: both set the guidance scale of this model");
+            }
+            cfgScale = r.guidanceScale();
         }
         if ("webp".equalsIgnoreCase(r.outputFormat())) {
             throw OpenAiException.invalid("output_format", "unsupported_value",
@@ -135,7 +148,7 @@ final class OpenAiMapping {
         // "auto" is the configured default size: the same as giving none to generate.
         String size = "auto".equals(r.size()) ? null : r.size();
         GenerateRequest g = new GenerateRequest(r.prompt(), r.negativePrompt(), null, null, size, steps,
-                r.trueCfgScale(), r.seed(), r.n(), r.outputFormat(), r.cache());
+                cfgScale, r.seed(), r.n(), r.outputFormat(), r.cache());
         return new Mapped(g, quality, jpegQuality, stream, partial);
     }
 

@@ -58,7 +58,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      * {@code QwenImagePipeline.__call__}: 50 steps, {@code true_cfg_scale} 4.0, true CFG only with a negative prompt
      * and a scale above 1.
      */
-    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f);
+    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f, "true_cfg_scale");
 
     private final OrtRuntime runtime;
     private final DType act;

@@ -59,7 +59,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
      * defaults to "" (upstream), and guidance runs for any scale above 0. The base model's defaults (50 steps, 5.0)
      * are set with {@code dit.generate.default-steps} / {@code default-true-cfg-scale}.
      */
-    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(8, 0f, "", 0f);
+    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(8, 0f, "", 0f, "guidance_scale");
 
     private final OrtRuntime runtime;
     private final DType act;
