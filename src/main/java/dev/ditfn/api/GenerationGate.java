@@ -12,7 +12,6 @@ import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 
-import java.util.function.IntConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -49,7 +48,8 @@ public class GenerationGate {
      * {@code progress} and {@code previews} (each may be null) hearing the denoising loop: a streamed answer, written
      * after the resource method returned, passes the request it captured.
      */
-    public GenerationResult generate(RoutingContext rc, LoadedModel model, GenerationParams p, IntConsumer progress,
+    public GenerationResult generate(RoutingContext rc, LoadedModel model, GenerationParams p,
+            RequestContext.Progress progress,
             RequestContext.PreviewListener previews) {
         Duration timeout = timeout(rc);
         RequestContext context = new RequestContext(Instant.now().plus(timeout), progress, previews);

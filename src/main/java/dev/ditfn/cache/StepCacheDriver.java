@@ -34,6 +34,7 @@ public final class StepCacheDriver {
     private final CacheStats stats;
     private final Map<Branch, BranchState> branches = new EnumMap<>(Branch.class);
     private final BlockObserver observer;
+    private final DecisionListener decisions;
 
     /**
      * Sees what the tea_cache path computes, for fitting TeaCache's rescale polynomial (the {@code calibrate}
@@ -45,9 +46,21 @@ public final class StepCacheDriver {
         void computed(Branch branch, int step, float[] modulatedInput, float[] blockStackOutput);
     }
 
+    /** Hears each step's decision per branch, as it is made (a progress display's "computed or cached"). */
+    @FunctionalInterface
+    public interface DecisionListener {
+        void decided(Branch branch, int step, boolean cached);
+    }
+
     /** {@code observer} (may be null) hears every computed step of the tea_cache path. */
     public StepCacheDriver(SegmentedTransformer transformer, CacheSettings settings, int steps,
             BlockObserver observer) {
+        this(transformer, settings, steps, observer, null);
+    }
+
+    /** ... and {@code decisions} (may be null) every step's decision. */
+    public StepCacheDriver(SegmentedTransformer transformer, CacheSettings settings, int steps,
+            BlockObserver observer, DecisionListener decisions) {
         this.transformer = transformer;
         this.settings = settings;
         this.steps = steps;
@@ -55,6 +68,7 @@ public final class StepCacheDriver {
         this.streams = transformer.streams();
         this.stats = new CacheStats(blocks);
         this.observer = observer;
+        this.decisions = decisions;
     }
 
     public CacheStats stats() {
@@ -72,7 +86,7 @@ public final class StepCacheDriver {
                 case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
                 case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
                 default -> {
-                    stats.record(step, sigma, branch, Decision.compute("disabled"), blocks);
+                    record(step, sigma, branch, Decision.compute("disabled"), blocks);
                     yield pass.forward();
                 }
             };
@@ -117,7 +131,7 @@ public final class StepCacheDriver {
                 }
             }
         }
-        stats.record(step, sigma, branch, d, d.cache() ? 0 : blocks);
+        record(step, sigma, branch, d, d.cache() ? 0 : blocks);
         return pass.epilogue();
     }
 
@@ -146,8 +160,15 @@ public final class StepCacheDriver {
             }
         }
         pass.blocks(tail, blocks);
-        stats.record(step, sigma, branch, d, d.cache() ? fn + c.bnComputeBlocks() : blocks);
+        record(step, sigma, branch, d, d.cache() ? fn + c.bnComputeBlocks() : blocks);
         return pass.epilogue();
+    }
+
+    private void record(int step, float sigma, Branch branch, Decision d, int blocksRun) {
+        stats.record(step, sigma, branch, d, blocksRun);
+        if (decisions != null) {
+            decisions.decided(branch, step, d.cache());
+        }
     }
 
     private Map<String, float[]> read(TransformerPass pass) {

@@ -29,13 +29,14 @@ public final class ImageBatch {
     private ImageBatch() {
     }
 
-    public static GenerationResult run(GenerationParams p, Stopwatch time, SegmentedTransformer transformer,
-            StepCacheDriver.BlockObserver observer, OneImage image) {
+    public static GenerationResult run(GenerationParams p, RequestContext context, Stopwatch time,
+            SegmentedTransformer transformer, StepCacheDriver.BlockObserver observer, OneImage image) {
         List<GenerationResult.Image> images = new ArrayList<>();
         List<CacheStats> stats = new ArrayList<>();
         for (int i = 0; i < p.images(); i++) {
             long seed = p.seed() + i;
-            var cache = new StepCacheDriver(transformer, p.cache(), p.steps(), observer);
+            var cache = new StepCacheDriver(transformer, p.cache(), p.steps(), observer,
+                    (branch, step, cached) -> context.cacheDecided(branch.name(), cached));
             stats.add(cache.stats());
             images.add(new GenerationResult.Image(image.make(seed, cache, parametersJson(p.single(i))), seed));
         }

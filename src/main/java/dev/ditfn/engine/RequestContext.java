@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtSession;
 import dev.ditfn.runtime.ModelSession;
 
 import java.time.Instant;
-import java.util.function.IntConsumer;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -15,13 +15,21 @@ import java.util.function.Supplier;
  */
 public final class RequestContext {
     private final Instant deadline;
-    private final IntConsumer progress;
+    private final Progress progress;
+    /** The current step's cache decision per guidance branch ("computed" or "cached"), for the progress event. */
+    private final Map<String, String> decisions = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final PreviewListener previews;
     private volatile boolean cancelled;
     private volatile long cancelledAtNanos;
     /** The ORT run options of the work under {@link #call}; guarded by {@code this}. */
     private OrtSession.RunOptions runOptions;
     private boolean terminated;
+
+    /** Hears each finished step: how many are done, and per guidance branch whether it was computed or cached. */
+    @FunctionalInterface
+    public interface Progress {
+        void stepDone(int stepsDone, Map<String, String> decisions);
+    }
 
     /** Hears the clean image predicted at chosen steps (streamed partial images), encoded as the final one. */
     public interface PreviewListener {
@@ -35,12 +43,12 @@ public final class RequestContext {
      * @param deadline when to give up (null: never)
      * @param progress hears the number of steps done after each step (null: nobody listens)
      */
-    public RequestContext(Instant deadline, IntConsumer progress) {
+    public RequestContext(Instant deadline, Progress progress) {
         this(deadline, progress, null);
     }
 
     /** @param previews hears previews at the steps it wants (null: none are decoded) */
-    public RequestContext(Instant deadline, IntConsumer progress, PreviewListener previews) {
+    public RequestContext(Instant deadline, Progress progress, PreviewListener previews) {
         this.deadline = deadline;
         this.progress = progress;
         this.previews = previews;
@@ -144,9 +152,15 @@ public final class RequestContext {
         }
     }
 
+    /** A step cache's decision on {@code branch} at the current step ({@code cached}: a residual was reused). */
+    public void cacheDecided(String branch, boolean cached) {
+        decisions.put(branch, cached ? "cached" : "computed");
+    }
+
     void stepDone(int stepsDone) {
         if (progress != null) {
-            progress.accept(stepsDone);
+            progress.stepDone(stepsDone, Map.copyOf(decisions));
         }
+        decisions.clear();
     }
 }

@@ -62,10 +62,10 @@ class CloudEventsTest {
     @ParameterizedTest
     @ValueSource(strings = {"/", "/generate"})
     void binaryEventIsAnsweredByABinaryEventWithTheImage(String path) throws IOException {
-        Response r = binary(path, GenerateFunction.EVENT_TYPE, "evt-binary-1", REQUEST);
+        Response r = binary(path, ImageFunctions.EVENT_TYPE, "evt-binary-1", REQUEST);
         r.then().statusCode(200)
-                .header("ce-type", GenerateFunction.RESPONSE_TYPE)
-                .header("ce-source", GenerateFunction.EVENT_SOURCE)
+                .header("ce-type", ImageFunctions.RESPONSE_TYPE)
+                .header("ce-source", ImageFunctions.EVENT_SOURCE)
                 .header("ce-specversion", "1.0");
         assertTrue(r.header("Content-Type").startsWith("application/json"), r.header("Content-Type"));
         String id = r.header("ce-id");
@@ -82,11 +82,11 @@ class CloudEventsTest {
     @ParameterizedTest
     @ValueSource(strings = {"/", "/generate"})
     void structuredEventIsAnsweredByAStructuredEventWithTheImage(String path) throws IOException {
-        Response r = structured(path, GenerateFunction.EVENT_TYPE, "evt-structured-1", REQUEST);
+        Response r = structured(path, ImageFunctions.EVENT_TYPE, "evt-structured-1", REQUEST);
         r.then().statusCode(200).contentType("application/cloudevents+json")
                 .body("specversion", equalTo("1.0"))
-                .body("type", equalTo(GenerateFunction.RESPONSE_TYPE))
-                .body("source", equalTo(GenerateFunction.EVENT_SOURCE))
+                .body("type", equalTo(ImageFunctions.RESPONSE_TYPE))
+                .body("source", equalTo(ImageFunctions.EVENT_SOURCE))
                 .body("datacontenttype", equalTo("application/json"));
         JsonPath event = r.jsonPath();
         assertFalse(event.getString("id").isBlank());
@@ -106,11 +106,11 @@ class CloudEventsTest {
     @Test
     void invalidRequestInAnEventIsTheSameJson400AsOverHttp() {
         String bad = "{\"prompt\":\"x\",\"width\":50,\"height\":64}";
-        binary("/", GenerateFunction.EVENT_TYPE, "evt-bad-1", bad).then().statusCode(400)
+        binary("/", ImageFunctions.EVENT_TYPE, "evt-bad-1", bad).then().statusCode(400)
                 .contentType(ContentType.JSON)
                 .body("error.param", equalTo("width"))
                 .body("error.type", equalTo("invalid_request_error"));
-        structured("/", GenerateFunction.EVENT_TYPE, "evt-bad-2", bad).then().statusCode(400)
+        structured("/", ImageFunctions.EVENT_TYPE, "evt-bad-2", bad).then().statusCode(400)
                 .body("error.param", equalTo("width"));
     }
 }

@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 import static dev.ditfn.app.health.HealthPolling.awaitReady;
@@ -139,6 +140,16 @@ class EditServingTest {
                 .putAdditionalBodyProperty("num_inference_steps", com.openai.core.JsonValue.from(3))
                 .size(com.openai.models.images.ImageEditParams.Size.of("48x32")).build());
         assertEquals(viaEdit, sdk.data().orElseThrow().get(0).b64Json().orElseThrow(), "the OpenAI SDK's edit");
+        try (var events = client.images().editStreaming(com.openai.models.images.ImageEditParams.builder()
+                .image(file).prompt("make it blue").partialImages(1)
+                .putAdditionalBodyProperty("seed", com.openai.core.JsonValue.from(5))
+                .putAdditionalBodyProperty("num_inference_steps", com.openai.core.JsonValue.from(3))
+                .size(com.openai.models.images.ImageEditParams.Size.of("48x32")).build())) {
+            List<com.openai.models.images.ImageEditStreamEvent> all = events.stream().toList();
+            assertTrue(all.get(0).isPartialImage(), "a preview first");
+            assertEquals(viaEdit, all.get(all.size() - 1).completed().orElseThrow().b64Json(),
+                    "the streamed edit ends with the same image");
+        }
     }
 
     @Test

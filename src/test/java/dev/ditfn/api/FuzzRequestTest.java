@@ -60,7 +60,7 @@ class FuzzRequestTest {
             // Every fourth as a binary-mode CloudEvent: Funqy reads those itself.
             HttpRequest.Builder request = i % 4 == 3
                     ? HttpRequest.newBuilder(root).header("ce-specversion", "1.0").header("ce-id", "fuzz-" + i)
-                            .header("ce-type", GenerateFunction.EVENT_TYPE).header("ce-source", "/tests/fuzz")
+                            .header("ce-type", ImageFunctions.EVENT_TYPE).header("ce-source", "/tests/fuzz")
                     : HttpRequest.newBuilder(generate);
             HttpResponse<String> r = client.send(request.header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());

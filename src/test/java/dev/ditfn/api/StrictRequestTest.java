@@ -134,7 +134,7 @@ class StrictRequestTest {
             post("{\"prompt\": ").then().statusCode(400);
             post("{\"prompt\":\"x\",\"width\":\"wide\"}").then().statusCode(400);
             post("{\"prompt\":\"x\",\"bogus\":1}").then().statusCode(400);
-            given().header("ce-specversion", "1.0").header("ce-id", "bad-1").header("ce-type", GenerateFunction.EVENT_TYPE)
+            given().header("ce-specversion", "1.0").header("ce-id", "bad-1").header("ce-type", ImageFunctions.EVENT_TYPE)
                     .header("ce-source", "/tests").contentType(ContentType.JSON).body("{\"prompt\":\"x\",\"width\":\"w\"}")
                     .post("/").then().statusCode(400);
             given().contentType("application/cloudevents+json").body("{\"specversion\":").post("/").then()
@@ -155,22 +155,22 @@ class StrictRequestTest {
 
     @Test
     void cloudEventsWithBadDataGetTheSameJsonErrors() {
-        given().header("ce-specversion", "1.0").header("ce-id", "bad-2").header("ce-type", GenerateFunction.EVENT_TYPE)
+        given().header("ce-specversion", "1.0").header("ce-id", "bad-2").header("ce-type", ImageFunctions.EVENT_TYPE)
                 .header("ce-source", "/tests").contentType(ContentType.JSON)
                 .body("{\"prompt\":\"x\",\"num_inference_step\":1}").post("/").then().statusCode(400)
                 .contentType(ContentType.JSON)
                 .body("error.code", equalTo("unknown_parameter"))
                 .body("error.param", equalTo("num_inference_step"));
-        given().header("ce-specversion", "1.0").header("ce-id", "bad-7").header("ce-type", GenerateFunction.EVENT_TYPE)
+        given().header("ce-specversion", "1.0").header("ce-id", "bad-7").header("ce-type", ImageFunctions.EVENT_TYPE)
                 .header("ce-source", "/tests").contentType(ContentType.JSON)
                 .body("{\"prompt\":\"x\",\"width\":99999999999}").post("/").then().statusCode(400)
                 .body("error.code", equalTo("invalid_type")).body("error.param", equalTo("width"));
         // Funqy reads event data case-insensitively; a differently cased name is still an unknown field.
-        given().header("ce-specversion", "1.0").header("ce-id", "bad-4").header("ce-type", GenerateFunction.EVENT_TYPE)
+        given().header("ce-specversion", "1.0").header("ce-id", "bad-4").header("ce-type", ImageFunctions.EVENT_TYPE)
                 .header("ce-source", "/tests").contentType(ContentType.JSON)
                 .body("{\"Prompt\":\"x\",\"size\":\"16x16\",\"num_inference_steps\":1}").post("/").then()
                 .statusCode(400).body("error.code", equalTo("unknown_parameter")).body("error.param", equalTo("Prompt"));
-        String event = "{\"specversion\":\"1.0\",\"id\":\"bad-3\",\"type\":\"" + GenerateFunction.EVENT_TYPE + "\","
+        String event = "{\"specversion\":\"1.0\",\"id\":\"bad-3\",\"type\":\"" + ImageFunctions.EVENT_TYPE + "\","
                 + "\"source\":\"/tests\",\"datacontenttype\":\"application/json\",\"data\":{\"prompt\":\"x\",\"n\":1.5}}";
         given().contentType("application/cloudevents+json").body(event).post("/").then().statusCode(400)
                 .contentType(ContentType.JSON)
@@ -181,7 +181,7 @@ class StrictRequestTest {
         given().contentType("application/cloudevents+json").body("{\"specversion\":\"1.0\",\"id\":\"bad-5\"}").post("/")
                 .then().statusCode(400).body("error.param", equalTo("type"));
         for (String path : List.of("/", "/generate")) {
-            given().header("ce-specversion", "1.0").header("ce-id", "bad-6").header("ce-type", GenerateFunction.EVENT_TYPE)
+            given().header("ce-specversion", "1.0").header("ce-id", "bad-6").header("ce-type", ImageFunctions.EVENT_TYPE)
                     .header("ce-source", "/tests").contentType(ContentType.JSON).body("").post(path).then()
                     .statusCode(400).body("error.code", equalTo("invalid_json"));
         }

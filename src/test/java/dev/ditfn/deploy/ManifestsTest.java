@@ -1,6 +1,6 @@
 package dev.ditfn.deploy;
 
-import dev.ditfn.api.GenerateFunction;
+import dev.ditfn.api.ImageFunctions;
 import dev.ditfn.deploy.Manifests.Manifest;
 import io.fabric8.knative.eventing.v1.Broker;
 import io.fabric8.knative.eventing.v1.Trigger;
@@ -210,7 +210,7 @@ class ManifestsTest {
         Trigger trigger = Manifests.one(build, Trigger.class, "dit-fn-generate");
         Broker broker = Manifests.one(build, Broker.class, trigger.getSpec().getBroker());
         assertNotNull(broker);
-        assertEquals(Map.of("type", GenerateFunction.EVENT_TYPE), trigger.getSpec().getFilter().getAttributes());
+        assertEquals(Map.of("type", ImageFunctions.EVENT_TYPE), trigger.getSpec().getFilter().getAttributes());
         var ref = trigger.getSpec().getSubscriber().getRef();
         assertEquals("serving.knative.dev/v1", ref.getApiVersion());
         assertEquals("Service", ref.getKind());

@@ -49,7 +49,7 @@ class RequestContextTest {
     @Test
     void cancellingStopsTheModelCallsThatFollowWithoutACheckpoint() {
         RequestContext[] self = new RequestContext[1];
-        self[0] = new RequestContext(null, steps -> self[0].cancel());
+        self[0] = new RequestContext(null, (steps, d) -> self[0].cancel());
         RequestAbortedException e = assertThrows(RequestAbortedException.class,
                 () -> self[0].call(() -> pipeline.generate(oneStep(), self[0])));
         assertEquals(RequestAbortedException.Reason.CANCELLED, e.reason());
@@ -65,7 +65,7 @@ class RequestContextTest {
     @Test
     void aPassedDeadlineStopsTheModelCallInProgress() {
         RequestContext[] self = new RequestContext[1];
-        self[0] = new RequestContext(Instant.now().plusSeconds(3600), steps -> self[0].enforceDeadline());
+        self[0] = new RequestContext(Instant.now().plusSeconds(3600), (steps, d) -> self[0].enforceDeadline());
         // Not yet due: enforcing it changes nothing.
         assertEquals(1, self[0].call(() -> pipeline.generate(oneStep(), self[0])).images().size());
 
@@ -78,7 +78,7 @@ class RequestContextTest {
 
     @Test
     void aCancelledRequestDoesNoWork() {
-        RequestContext context = new RequestContext(null, steps -> {
+        RequestContext context = new RequestContext(null, (steps, d) -> {
             throw new AssertionError("no step may run");
         });
         context.cancel();

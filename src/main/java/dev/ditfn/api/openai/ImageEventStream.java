@@ -30,6 +30,9 @@ import java.util.TreeSet;
 final class ImageEventStream implements RequestContext.PreviewListener {
     static final String PARTIAL = "image_generation.partial_image";
     static final String COMPLETED = "image_generation.completed";
+    /** The edit endpoint's event names (OpenAI's {@code image_edit.*}). */
+    static final String EDIT_PARTIAL = "image_edit.partial_image";
+    static final String EDIT_COMPLETED = "image_edit.completed";
     static final String PROGRESS = "dit.progress";
     private static final Logger LOG = Logger.getLogger(ImageEventStream.class);
 
@@ -38,6 +41,8 @@ final class ImageEventStream implements RequestContext.PreviewListener {
     private final GenerationParams params;
     private final OpenAiMapping.Mapped request;
     private final Set<Integer> previewSteps;
+    private final String partial;
+    private final String completed;
     private int partialIndex;
 
     ImageEventStream(OutputStream out, ObjectMapper json, GenerationParams params, OpenAiMapping.Mapped request) {
@@ -46,6 +51,9 @@ final class ImageEventStream implements RequestContext.PreviewListener {
         this.params = params;
         this.request = request;
         this.previewSteps = previewSteps(params.steps(), request.partialImages());
+        boolean edit = !params.inputImages().isEmpty();
+        this.partial = edit ? EDIT_PARTIAL : PARTIAL;
+        this.completed = edit ? EDIT_COMPLETED : COMPLETED;
     }
 
     /**
@@ -69,11 +77,11 @@ final class ImageEventStream implements RequestContext.PreviewListener {
             GenerationResult result = gate.generate(rc, model, params, this::progress,
                     previewSteps.isEmpty() ? null : this);
             GenerationResult.Image image = result.images().get(0);
-            Map<String, Object> done = event(COMPLETED, image.encoded());
+            Map<String, Object> done = event(completed, image.encoded());
             done.put("seed", image.seed());
             done.put("timings_ms", result.timingsMs());
             done.put("cache", result.cache());
-            send(COMPLETED, done);
+            send(completed, done);
         } catch (ApiException e) {
             send("error", Map.of("type", "error", "error", OpenAiImagesResource.error(e.getMessage(), e.type(),
                     e.field(), e.code()).get("error")));
@@ -94,17 +102,18 @@ final class ImageEventStream implements RequestContext.PreviewListener {
 
     @Override
     public void preview(int stepsDone, byte[] encoded) {
-        Map<String, Object> e = event(PARTIAL, encoded);
+        Map<String, Object> e = event(partial, encoded);
         e.put("partial_image_index", partialIndex++);
         e.put("step", stepsDone);
-        send(PARTIAL, e);
+        send(partial, e);
     }
 
-    private void progress(int stepsDone) {
+    private void progress(int stepsDone, Map<String, String> decisions) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("type", PROGRESS);
         e.put("step", stepsDone);
         e.put("total", params.steps());
+        e.put("branches", decisions);
         send(PROGRESS, e);
     }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ditfn.api.ApiException;
 import dev.ditfn.api.EditImagesReader;
-import dev.ditfn.api.GenerateFunction;
+import dev.ditfn.api.ImageFunctions;
 import dev.ditfn.api.GenerateResponse;
 import dev.ditfn.api.GenerationGate;
 import dev.ditfn.api.RequestValidator;
@@ -80,7 +80,7 @@ public class OpenAiImagesResource {
     @POST
     @Path("/images/generations")
     public Response generations(String body) {
-        LoadedModel model = GenerateFunction.readyModel(state);
+        LoadedModel model = ImageFunctions.readyModel(state);
         OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(body), model);
         GenerationParams validated = new RequestValidator(config, model.pipeline()).validate(m.request());
         return run(model, m, m.jpegQuality() == null ? validated : validated.withJpegQuality(m.jpegQuality()));
@@ -106,7 +106,7 @@ public class OpenAiImagesResource {
     @Path("/images/edits")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
     public Response edits(MultipartFormDataInput form) {
-        LoadedModel model = GenerateFunction.readyModel(state);
+        LoadedModel model = ImageFunctions.readyModel(state);
         RequestValidator validator = new RequestValidator(config, model.pipeline());
         validator.requireEdit();
         Map<String, String> fields = new LinkedHashMap<>();
@@ -158,14 +158,14 @@ public class OpenAiImagesResource {
     @Path("/models")
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> models() {
-        return Map.of("object", "list", "data", List.of(model(GenerateFunction.readyModel(state))));
+        return Map.of("object", "list", "data", List.of(model(ImageFunctions.readyModel(state))));
     }
 
     @GET
     @Path("/models/{id}")
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> model(@PathParam("id") String id) {
-        LoadedModel model = GenerateFunction.readyModel(state);
+        LoadedModel model = ImageFunctions.readyModel(state);
         if (!model.id().equals(id)) {
             throw new OpenAiException(404, "model", "model_not_found", "this server serves '" + model.id()
                     + "', not '" + id + "'");

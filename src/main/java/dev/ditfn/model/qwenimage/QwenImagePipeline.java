@@ -227,7 +227,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     private GenerationResult denoiseAll(GenerationParams p, RequestContext context,
             StepCacheDriver.BlockObserver observer, Stopwatch time, QwenPromptEncoder.Rows cond,
             QwenPromptEncoder.Rows uncond, ImageTokens images) {
-        return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
+        return ImageBatch.run(p, context, time, transformer, observer, (seed, cache, parameters) -> {
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, images, cache, context,
                     parameters));
             return time.run("decode", () -> decode(latents, p, parameters));

@@ -170,7 +170,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
         QwenPromptEncoder.Rows cond = time.run("text_encode", () -> textEncoder.encode(p.prompt()));
         QwenPromptEncoder.Rows uncond = p.cfg()
                 ? time.run("text_encode", () -> textEncoder.encode(p.negativePrompt())) : null;
-        return ImageBatch.run(p, time, transformer, observer, (seed, cache, parameters) -> {
+        return ImageBatch.run(p, context, time, transformer, observer, (seed, cache, parameters) -> {
             float[] latents = time.run("denoise", () -> denoise(p, seed, cond, uncond, cache, context, parameters));
             return time.run("decode", () -> decode(latents, p, parameters));
         });

@@ -52,45 +52,41 @@ public record ZImageSequence(int channels, int height, int width, int captionLen
 
     /** {@code latent [C, H, W]} as {@code [Nx, 4C]} patch rows, pad rows repeating the last real one. */
     public float[] patchify(float[] latent) {
-        int wt = width / P;
-        int dim = patchDim();
-        float[] out = new float[paddedImageTokens() * dim];
-        for (int h = 0; h < height / P; h++) {
-            for (int w = 0; w < wt; w++) {
-                int row = (h * wt + w) * dim;
-                for (int ph = 0; ph < P; ph++) {
-                    for (int pw = 0; pw < P; pw++) {
-                        for (int c = 0; c < channels; c++) {
-                            out[row + (ph * P + pw) * channels + c] =
-                                    latent[(c * height + h * P + ph) * width + w * P + pw];
-                        }
-                    }
-                }
-            }
-        }
-        repeatLastRow(out, imageTokens(), dim);
+        float[] out = new float[paddedImageTokens() * patchDim()];
+        copyPatches(latent, out, true);
+        repeatLastRow(out, imageTokens(), patchDim());
         return out;
     }
 
     /** The inverse of {@link #patchify} on the first {@link #imageTokens()} rows of {@code rows [>= N, 4C]}. */
     public float[] unpatchify(float[] rows) {
+        float[] latent = new float[channels * height * width];
+        copyPatches(latent, rows, false);
+        return latent;
+    }
+
+    /** Copies between the latent and the patch rows, {@code feat[(ph·2 + pw)·C + c] = X[c, 2h+ph, 2w+pw]}. */
+    private void copyPatches(float[] latent, float[] rows, boolean toRows) {
         int wt = width / P;
         int dim = patchDim();
-        float[] latent = new float[channels * height * width];
         for (int h = 0; h < height / P; h++) {
             for (int w = 0; w < wt; w++) {
                 int row = (h * wt + w) * dim;
                 for (int ph = 0; ph < P; ph++) {
                     for (int pw = 0; pw < P; pw++) {
                         for (int c = 0; c < channels; c++) {
-                            latent[(c * height + h * P + ph) * width + w * P + pw] =
-                                    rows[row + (ph * P + pw) * channels + c];
+                            int r = row + (ph * P + pw) * channels + c;
+                            int l = (c * height + h * P + ph) * width + w * P + pw;
+                            if (toRows) {
+                                rows[r] = latent[l];
+                            } else {
+                                latent[l] = rows[r];
+                            }
                         }
                     }
                 }
             }
         }
-        return latent;
     }
 
     /** {@code caption [L, dim]} padded to {@code [Lc, dim]} by repeating the last row. */

@@ -126,11 +126,15 @@ class OpenAiImagesTest {
         assertEquals(same, completed.b64Json(), "streaming changes nothing in the final image");
     }
 
-    /** The raw stream: previews at evenly spaced steps, a progress event per step, then the completed image. */
+    /**
+     * The raw stream: previews at evenly spaced steps, a progress event per step (with each branch's cache decision),
+     * then the completed image.
+     */
     @Test
     void streamHasProgressPerStepAndPreviewsAtEvenSteps() {
         String body = given().contentType(ContentType.JSON).body("{\"prompt\":\"fox\",\"size\":\"32x32\","
-                + "\"num_inference_steps\":8,\"seed\":3,\"stream\":true,\"partial_images\":3}").post(GENERATIONS)
+                + "\"num_inference_steps\":8,\"seed\":3,\"stream\":true,\"partial_images\":3,"
+                + "\"cache\":{\"backend\":\"tea_cache\",\"rel_l1_thresh\":1.0}}").post(GENERATIONS)
                 .then().statusCode(200).contentType(containsString("text/event-stream")).extract().asString();
         List<String> names = new ArrayList<>();
         List<JsonPath> data = new ArrayList<>();
@@ -152,6 +156,13 @@ class OpenAiImagesTest {
         assertEquals(List.of(2, 4, 6), data.stream().filter(d -> d.getString("type").equals(ImageEventStream.PARTIAL))
                 .map(d -> d.getInt("step")).toList());
         assertEquals(3L, data.get(data.size() - 1).getLong("seed"));
+        List<String> decisions = data.stream().filter(d -> d.getString("type").equals(ImageEventStream.PROGRESS))
+                .map(d -> d.getString("branches.cond")).toList();
+        assertEquals("computed", decisions.get(0), "the first step always computes");
+        assertTrue(decisions.contains("cached"), "tea_cache 1.0 reuses some step: " + decisions);
+        JsonPath completed = data.get(data.size() - 1);
+        assertEquals(completed.getList("cache.branches.cond.cached_steps").size(),
+                decisions.stream().filter("cached"::equals).count(), "the events agree with the cache report");
     }
 
     @Test

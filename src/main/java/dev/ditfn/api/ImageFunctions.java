@@ -12,11 +12,17 @@ import jakarta.inject.Inject;
 import java.util.Base64;
 import java.util.List;
 
-/** The {@code generate} function: text to image with the loaded model. */
-public class GenerateFunction {
+/**
+ * The functions: {@code generate} (text to image) and {@code edit} (instruction and input images to image) with the
+ * loaded model, each over plain HTTP and as a CloudEvent.
+ */
+public class ImageFunctions {
     public static final String EVENT_TYPE = "dev.ditfn.generate";
     public static final String RESPONSE_TYPE = "dev.ditfn.generate.output";
     public static final String EVENT_SOURCE = "/dit-fn/generate";
+    public static final String EDIT_EVENT_TYPE = "dev.ditfn.edit";
+    public static final String EDIT_RESPONSE_TYPE = "dev.ditfn.edit.output";
+    public static final String EDIT_EVENT_SOURCE = "/dit-fn/edit";
 
     @Inject
     ModelState state;
@@ -33,6 +39,18 @@ public class GenerateFunction {
         GenerationParams p = new RequestValidator(config, model.pipeline()).validate(request);
         GenerationResult result = gate.generate(model, p);
         return response(model, p, result);
+    }
+
+    /**
+     * Plain HTTP {@code POST /edit}, or a CloudEvent {@value #EDIT_EVENT_TYPE} answered by
+     * {@value #EDIT_RESPONSE_TYPE}.
+     */
+    @Funq
+    @CloudEventMapping(trigger = EDIT_EVENT_TYPE, responseType = EDIT_RESPONSE_TYPE, responseSource = EDIT_EVENT_SOURCE)
+    public GenerateResponse edit(EditRequest request) {
+        LoadedModel model = readyModel(state);
+        GenerationParams p = new RequestValidator(config, model.pipeline()).validate(request);
+        return response(model, p, gate.generate(model, p));
     }
 
     /** The answer of {@code generate} and {@code edit}: base64 images with what produced them. */
