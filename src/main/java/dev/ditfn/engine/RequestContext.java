@@ -159,7 +159,7 @@ public final class RequestContext {
 
     void stepDone(int stepsDone) {
         if (progress != null) {
-            progress.stepDone(stepsDone, Map.copyOf(decisions));
+            progress.stepDone(stepsDone, java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(decisions)));
         }
         decisions.clear();
     }
