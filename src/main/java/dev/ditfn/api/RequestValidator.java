@@ -62,10 +62,9 @@ public final class RequestValidator {
         GenerateRequest r = fields;
         if (r.size() == null && r.width() == null && r.height() == null) {
             RgbImage last = images.get(images.size() - 1);
-            EditSizing.Size s = EditSizing.calculateDimensions(edit.defaultArea(), last.width(), last.height());
-            r = new GenerateRequest(r.prompt(), r.negativePrompt(),
-                    Math.max(sizeMultiple, s.width() / sizeMultiple * sizeMultiple),
-                    Math.max(sizeMultiple, s.height() / sizeMultiple * sizeMultiple), null, r.numInferenceSteps(),
+            EditSizing.Size s = EditSizing.defaultOutputSize(edit.defaultArea(), sizeMultiple, last.width(),
+                    last.height());
+            r = new GenerateRequest(r.prompt(), r.negativePrompt(), s.width(), s.height(), null, r.numInferenceSteps(),
                     r.trueCfgScale(), r.seed(), r.n(), r.outputFormat(), r.cache());
         }
         return checked(r).withInputImages(images);

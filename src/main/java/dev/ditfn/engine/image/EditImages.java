@@ -26,11 +26,6 @@ public final class EditImages {
      * Edit: {@code resize(image, ch, cw)} (Lanczos, {@code calculate_dimensions(1024², W/H)}) is
      * both {@code prompt_image} and, via {@code preprocess}, the VAE input.
      */
-    public static Prepared edit(RgbImage input) {
-        return edit(input, EditSizing.VAE_IMAGE_AREA);
-    }
-
-    /** {@link #edit(RgbImage)} at another area than upstream's 1024² (a deployment's choice, e.g. on CPU). */
     public static Prepared edit(RgbImage input, long area) {
         checkAspect(input);
         Size s = EditSizing.calculateDimensions(area, input.width(), input.height());
@@ -43,11 +38,6 @@ public final class EditImages {
      * {@code calculate_dimensions(384², W/H)}) goes to the VL processor; the VAE image is a
      * separate Lanczos resize of the original to {@code calculate_dimensions(1024², W/H)}.
      */
-    public static Prepared editPlus(RgbImage input) {
-        return editPlus(input, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
-    }
-
-    /** {@link #editPlus(RgbImage)} at other areas than upstream's 1024² and 384². */
     public static Prepared editPlus(RgbImage input, long vaeArea, long conditionArea) {
         checkAspect(input);
         RgbImage condition = lanczos(input, EditSizing.calculateDimensions(conditionArea, input.width(),

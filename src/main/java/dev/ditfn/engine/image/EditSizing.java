@@ -25,7 +25,6 @@ public final class EditSizing {
     /** Edit Plus' {@code CONDITION_IMAGE_SIZE}: 384². */
     public static final long CONDITION_IMAGE_AREA = 384L * 384;
     /** {@code vae_scale_factor · 2}: the output size is floored to a multiple of this. */
-    public static final int OUTPUT_MULTIPLE = 16;
 
     /** Qwen2-VL patch size 14 × merge size 2. */
     public static final int VL_FACTOR = 28;
@@ -55,30 +54,14 @@ public final class EditSizing {
         return calculateDimensions((double) targetArea, (double) inWidth / inHeight);
     }
 
-    /** Edit: the size the input is Lanczos-resized to (prompt image and VAE image alike), area 1024². */
-    public static Size editImageSize(int inWidth, int inHeight) {
-        return calculateDimensions(VAE_IMAGE_AREA, inWidth, inHeight);
-    }
-
-    /** Edit Plus: the VL condition image size of one input, area 384². */
-    public static Size editPlusConditionSize(int inWidth, int inHeight) {
-        return calculateDimensions(CONDITION_IMAGE_AREA, inWidth, inHeight);
-    }
-
-    /** Edit Plus: the VAE image size of one input, area 1024². */
-    public static Size editPlusVaeSize(int inWidth, int inHeight) {
-        return calculateDimensions(VAE_IMAGE_AREA, inWidth, inHeight);
-    }
-
     /**
-     * The generated image's size: the requested one when given ({@code > 0}), else the
-     * area-1024² size of the (last) input image, floored to multiples of {@link #OUTPUT_MULTIPLE}.
+     * An edit's default output size: the (last) input image's ratio at {@code area}, floored to multiples of
+     * {@code multiple} (the pipeline's {@code vae_scale_factor · 2}), at least one multiple per side.
      */
-    public static Size outputSize(int requestedWidth, int requestedHeight, int inWidth, int inHeight) {
-        Size calc = calculateDimensions(VAE_IMAGE_AREA, inWidth, inHeight);
-        int w = requestedWidth > 0 ? requestedWidth : calc.width();
-        int h = requestedHeight > 0 ? requestedHeight : calc.height();
-        return new Size(w / OUTPUT_MULTIPLE * OUTPUT_MULTIPLE, h / OUTPUT_MULTIPLE * OUTPUT_MULTIPLE);
+    public static Size defaultOutputSize(long area, int multiple, int inWidth, int inHeight) {
+        Size calc = calculateDimensions(area, inWidth, inHeight);
+        return new Size(Math.max(multiple, calc.width() / multiple * multiple),
+                Math.max(multiple, calc.height() / multiple * multiple));
     }
 
     /**

@@ -13,7 +13,7 @@ class EditSizingImagesTest {
     @Test
     void editUsesOneLanczosImageForVaeAndPrompt() {
         RgbImage in = ImageInputGoldens.rgb("rgb.png"); // 61 x 37
-        EditImages.Prepared p = EditImages.edit(in);
+        EditImages.Prepared p = EditImages.edit(in, EditSizing.VAE_IMAGE_AREA);
         // calculate_dimensions(1024², 61/37) = (1312, 800); smart_resize(800, 1312) = 812 x 1316
         assertEquals(1312, p.vaeImage().width());
         assertEquals(800, p.vaeImage().height());
@@ -26,7 +26,7 @@ class EditSizingImagesTest {
     @Test
     void editPlusSplitsConditionAndVaeImages() {
         RgbImage in = ImageInputGoldens.rgb("rgb.png");
-        EditImages.Prepared p = EditImages.editPlus(in);
+        EditImages.Prepared p = EditImages.editPlus(in, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
         // condition: calculate_dimensions(384², 61/37) = (480, 288); smart_resize(288, 480) = 280 x 476
         assertEquals(480, p.promptImage().width());
         assertEquals(288, p.promptImage().height());
@@ -38,7 +38,7 @@ class EditSizingImagesTest {
     @Test
     void elongatedImagesAreRefused() {
         RgbImage thin = new RgbImage(402, 2, new byte[402 * 2 * 3]);
-        ImageInputException e = assertThrows(ImageInputException.class, () -> EditImages.edit(thin));
+        ImageInputException e = assertThrows(ImageInputException.class, () -> EditImages.edit(thin, EditSizing.VAE_IMAGE_AREA));
         assertEquals("unsupported_dimensions", e.code().wire());
     }
 }

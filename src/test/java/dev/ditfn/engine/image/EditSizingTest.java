@@ -13,11 +13,11 @@ class EditSizingTest {
     void calculateDimensionsSpecExample() {
         // 4:3 -> w = 1182.4 -> 1184, h = 886.8 -> 896 (spec B1).
         assertEquals(new Size(1184, 896), EditSizing.calculateDimensions(1024 * 1024, 4.0 / 3));
-        assertEquals(new Size(1184, 896), EditSizing.editImageSize(1600, 1200));
-        assertEquals(new Size(896, 1184), EditSizing.editImageSize(1200, 1600));
-        assertEquals(new Size(1024, 1024), EditSizing.editImageSize(512, 512));
-        assertEquals(new Size(1440, 736), EditSizing.editImageSize(2000, 1000));
-        assertEquals(new Size(1376, 768), EditSizing.editImageSize(1920, 1080));
+        assertEquals(new Size(1184, 896), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 1600, 1200));
+        assertEquals(new Size(896, 1184), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 1200, 1600));
+        assertEquals(new Size(1024, 1024), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 512, 512));
+        assertEquals(new Size(1440, 736), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 2000, 1000));
+        assertEquals(new Size(1376, 768), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 1920, 1080));
     }
 
     @Test
@@ -35,15 +35,16 @@ class EditSizingTest {
 
     @Test
     void editPlusSizes() {
-        assertEquals(new Size(512, 288), EditSizing.editPlusConditionSize(300, 170));
-        assertEquals(new Size(1376, 768), EditSizing.editPlusVaeSize(300, 170));
-        assertEquals(new Size(448, 320), EditSizing.editPlusConditionSize(1600, 1200));
+        assertEquals(new Size(512, 288), EditSizing.calculateDimensions(EditSizing.CONDITION_IMAGE_AREA, 300, 170));
+        assertEquals(new Size(1376, 768), EditSizing.calculateDimensions(EditSizing.VAE_IMAGE_AREA, 300, 170));
+        assertEquals(new Size(448, 320), EditSizing.calculateDimensions(EditSizing.CONDITION_IMAGE_AREA, 1600, 1200));
     }
 
     @Test
     void outputSizeFloorsToSixteen() {
-        assertEquals(new Size(1184, 896), EditSizing.outputSize(0, 0, 1600, 1200));
-        assertEquals(new Size(1008, 496), EditSizing.outputSize(1020, 500, 1600, 1200));
+        assertEquals(new Size(1184, 896), EditSizing.defaultOutputSize(EditSizing.VAE_IMAGE_AREA, 16, 1600, 1200));
+        // 1:3 at 64²: (32, 96); floored to 48 they stay at least one multiple
+        assertEquals(new Size(48, 96), EditSizing.defaultOutputSize(4096, 48, 32, 96));
     }
 
     @Test
