@@ -6,6 +6,7 @@ import dev.ditfn.app.ServingMetrics;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.InvalidInputException;
 import dev.ditfn.engine.RequestAbortedException;
 import dev.ditfn.engine.RequestContext;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
@@ -75,6 +76,8 @@ public class GenerationGate {
             } catch (RequestAbortedException e) {
                 // Counted while the slot is still held, so that a free slot implies the count.
                 throw aborted(e, timeout);
+            } catch (InvalidInputException e) {
+                throw new InvalidRequestException(e.field(), e.code(), e.getMessage());
             }
         } catch (Admission.RejectedException e) {
             throw new RateLimitedException(e.getMessage(), (int) Math.min(Integer.MAX_VALUE, e.retryAfterSeconds()));

@@ -60,14 +60,29 @@ public final class RequestValidator {
         requireEdit();
         EditImagesReader.checkCount("image", images.size(), pipeline.maxInputImages());
         GenerateRequest r = fields;
-        if (r.size() == null && r.width() == null && r.height() == null) {
-            RgbImage last = images.get(images.size() - 1);
-            EditSizing.Size s = EditSizing.defaultOutputSize(edit.defaultArea(), sizeMultiple, last.width(),
-                    last.height());
-            r = new GenerateRequest(r.prompt(), r.negativePrompt(), s.width(), s.height(), null, r.numInferenceSteps(),
-                    r.trueCfgScale(), r.seed(), r.n(), r.outputFormat(), r.cache());
+        if (r.size() == null && (r.width() == null || r.height() == null)) {
+            // upstream: height = height or calculated_height, width likewise
+            EditSizing.Size s = defaultEditSize(images.get(images.size() - 1));
+            r = new GenerateRequest(r.prompt(), r.negativePrompt(), r.width() != null ? r.width() : s.width(),
+                    r.height() != null ? r.height() : s.height(), null, r.numInferenceSteps(), r.trueCfgScale(),
+                    r.seed(), r.n(), r.outputFormat(), r.cache());
         }
         return checked(r).withInputImages(images);
+    }
+
+    /**
+     * The last input's ratio at {@code dit.edit.default-area}, floored to the size multiple; an input so elongated
+     * that a side would pass {@code dit.generate.max-size} gets a smaller area, keeping the ratio.
+     */
+    private EditSizing.Size defaultEditSize(RgbImage last) {
+        long area = edit.defaultArea();
+        EditSizing.Size s = EditSizing.defaultOutputSize(area, sizeMultiple, last.width(), last.height());
+        for (int i = 0; i < 8 && Math.max(s.width(), s.height()) > limits.maxSize(); i++) {
+            double shrink = (double) limits.maxSize() / Math.max(s.width(), s.height());
+            area = (long) (area * shrink * shrink);
+            s = EditSizing.defaultOutputSize(area, sizeMultiple, last.width(), last.height());
+        }
+        return s;
     }
 
     /** The decoder of input images, with the configured pixel limit. */

@@ -18,11 +18,6 @@ public final class Stopwatch {
         }
     }
 
-    /** Adds {@code ms} to {@code stage}, for a stage timed inside another's call. */
-    public void add(String stage, double ms) {
-        totals.merge(stage, ms, Double::sum);
-    }
-
     /** Milliseconds per stage, and {@code total}. */
     public Map<String, Double> totals() {
         Map<String, Double> out = new LinkedHashMap<>(totals);

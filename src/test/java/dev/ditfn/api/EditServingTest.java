@@ -171,6 +171,25 @@ class EditServingTest {
                 .body("error.param", equalTo("image"));
     }
 
+    /** What only the pipeline finds (image sizing, prompt tokens) is still the client's 400, never a 500. */
+    @Test
+    void inputsThePipelineCannotServeAre400s() throws IOException {
+        String thin = png(600, 2, 1);
+        given().contentType(ContentType.JSON).body(body("x", thin, "")).post("/edit").then().statusCode(400)
+                .body("error.param", equalTo("image")).body("error.code", equalTo("unsupported_dimensions"));
+        String in = png(80, 40, 1);
+        given().contentType(ContentType.JSON).body(body("put <|image_pad|> here", in, "")).post("/edit").then()
+                .statusCode(400).body("error.param", equalTo("prompt"));
+        given().contentType(ContentType.JSON).body(body("x", in, ",\"negative_prompt\":\"<|vision_end|>\""))
+                .post("/edit").then().statusCode(400).body("error.param", equalTo("negative_prompt"));
+        given().contentType(ContentType.JSON).body(body("ω".repeat(7000), in, "")).post("/edit").then()
+                .statusCode(400).body("error.param", equalTo("prompt"));
+        // only width given: the height follows the image (80x40 at 64²: 96x32 -> 32)
+        assertEquals("64x32", edit(body("x", in, ",\"width\":64")).getString("size"));
+        given().contentType(ContentType.JSON).body("{\"prompt\":\"x\"}").post("/v1/images/edits").then()
+                .statusCode(415);
+    }
+
     @Test
     void anEditModelRefusesGenerate() {
         given().contentType(ContentType.JSON).body("{\"prompt\":\"a kite\"}").post("/generate").then()

@@ -110,16 +110,21 @@ public class OpenAiImagesResource {
         RequestValidator validator = new RequestValidator(config, model.pipeline());
         validator.requireEdit();
         Map<String, String> fields = new LinkedHashMap<>();
-        List<RgbImage> images = new ArrayList<>();
-        EditImagesReader reader = validator.imageReader();
+        List<FormValue> files = new ArrayList<>();
+        String imageField = null;
         for (Map.Entry<String, java.util.Collection<FormValue>> part : form.getValues().entrySet()) {
             String name = part.getKey();
             for (FormValue v : part.getValue()) {
                 if (name.equals("image") || name.equals("image[]")) {
+                    if (imageField != null && !imageField.equals(name)) {
+                        throw OpenAiException.invalid(name, "invalid_value", "send the images as image or as"
+                                + " image[], not both (their order would be lost)");
+                    }
                     if (!v.isFileItem()) {
                         throw OpenAiException.invalid(name, "invalid_type", "must be a file (PNG, JPEG or WebP)");
                     }
-                    images.add(reader.decode("image[" + images.size() + "]", bytes(v)));
+                    imageField = name;
+                    files.add(v);
                 } else if (name.equals("mask")) {
                     throw OpenAiException.invalid("mask", "unsupported_parameter", "masks are not supported: the"
                             + " Edit models follow the prompt's instruction over the whole image");
@@ -130,8 +135,15 @@ public class OpenAiImagesResource {
                 }
             }
         }
-        if (images.isEmpty()) {
+        if (files.isEmpty()) {
             throw OpenAiException.invalid("image", "invalid_value", "an edit needs an input image file");
+        }
+        // counted before any is decoded: a decode is the expensive part
+        EditImagesReader.checkCount("image", files.size(), model.pipeline().maxInputImages());
+        EditImagesReader reader = validator.imageReader();
+        List<RgbImage> images = new ArrayList<>();
+        for (FormValue f : files) {
+            images.add(reader.decode(files.size() == 1 ? "image" : "image[" + images.size() + "]", bytes(f)));
         }
         OpenAiMapping.Mapped m = OpenAiMapping.map(OpenAiMapping.parse(OpenAiMapping.formFields(fields)), model);
         GenerationParams validated = validator.validateEdit(m.request(), images);

@@ -3,10 +3,12 @@ package dev.ditfn.model.qwenimage;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.ditfn.engine.InvalidInputException;
 import dev.ditfn.engine.PipelineParts;
 import dev.ditfn.engine.image.ImageTensors;
 import dev.ditfn.model.text.ByteLevelBpeTokenizer;
 import dev.ditfn.model.text.PromptTemplate;
+import dev.ditfn.model.text.QwenPromptEncoder;
 import dev.ditfn.model.text.QwenTextEncoder;
 import dev.ditfn.model.text.QwenTextEncoderConfig;
 import dev.ditfn.model.text.QwenTextInputs;
@@ -49,8 +51,11 @@ final class QwenImageEditPrompt {
     static final PromptTemplate EDIT_PLUS = new PromptTemplate(SYSTEM
             + "{}<|im_end|>\n<|im_start|>assistant\n", DROP, NO_TRUNCATION);
 
-    /** Prompt rows {@code [length, hidden]} with the vision encoder's share of the time. */
-    record Rows(float[] values, int length, double visionMs) {
+    /**
+     * The input images as the language model takes them: the vision tower's embeddings, all images' rows one after
+     * the other, and each image's merged grid and token count. The same for both guidance branches' prompts.
+     */
+    record ImageEmbeds(float[] embeds, int[][] mergedGrids, int[] tokens) {
     }
 
     private final OrtRuntime runtime;
@@ -117,28 +122,47 @@ final class QwenImageEditPrompt {
         return config.hiddenSize();
     }
 
-    /** The rows of {@code prompt} about {@code images} (the vision processor's patches of each input). */
-    Rows encode(String prompt, List<ImageTensors.VisionPatches> images) {
-        long t0 = System.nanoTime();
+    /** The vision tower on every input image (the vision processor's patches of each). */
+    ImageEmbeds images(List<ImageTensors.VisionPatches> images) {
         List<float[]> embeds = new ArrayList<>();
         int[][] grids = new int[images.size()][];
+        int[] tokens = new int[images.size()];
         for (int i = 0; i < images.size(); i++) {
             embeds.add(visionEmbeds(images.get(i)));
             grids[i] = new int[] {images.get(i).gridH() / 2, images.get(i).gridW() / 2};
+            tokens[i] = images.get(i).mergedTokens();
         }
-        double visionMs = (System.nanoTime() - t0) / 1e6;
+        return new ImageEmbeds(concat(embeds), grids, tokens);
+    }
+
+    /**
+     * The rows of {@code prompt} (the request's {@code field}) about {@code images}; at most {@code maxRows} rows
+     * (what the DiT's text positions leave), checked before the language model runs.
+     */
+    QwenPromptEncoder.Rows encode(String field, String prompt, ImageEmbeds images, int maxRows) {
+        for (String token : List.of(TinyTokenizer.IMAGE_PAD, TinyTokenizer.VISION_START, TinyTokenizer.VISION_END)) {
+            if (prompt.contains(token)) {
+                throw new InvalidInputException(field, "invalid_value", "may not contain " + token
+                        + ": the edit prompt places the images itself");
+            }
+        }
+        int count = images.tokens().length;
         long[] ids = expandImagePads(variant == QwenImageVariant.EDIT_PLUS
-                ? EDIT_PLUS.templateIds(tokenizer, pictures(images.size()) + prompt)
-                : EDIT.templateIds(tokenizer, prompt), images);
+                ? EDIT_PLUS.templateIds(tokenizer, pictures(count) + prompt)
+                : EDIT.templateIds(tokenizer, prompt), images.tokens());
+        if (ids.length - DROP > maxRows) {
+            throw new InvalidInputException(field, "invalid_value", "with the images it is " + (ids.length - DROP)
+                    + " tokens; the model's text positions leave room for " + maxRows + " (shorten it)");
+        }
         int len = ids.length;
         long[] mask = new long[len];
         Arrays.fill(mask, 1L);
         long[] positions = QwenTextInputs.imagePositions(ids, imagePad);
         QwenTextInputs.Rope rope = QwenTextInputs.mropeTables(
-                QwenTextInputs.mropePositionIds(ids, imagePad, visionStart, grids), config.headDim(),
+                QwenTextInputs.mropePositionIds(ids, imagePad, visionStart, images.mergedGrids()), config.headDim(),
                 config.ropeTheta(), config.mropeSection());
         float[] bias = QwenTextInputs.attentionBias(mask, 1, len);
-        float[] allEmbeds = concat(embeds);
+        float[] allEmbeds = images.embeds();
         int hidden = config.hiddenSize();
         try (OnnxTensor idTensor = Tensors.longs(runtime.env(), ids, 1, len);
                 OnnxTensor cos = Tensors.of(runtime.env(), DType.FLOAT32, rope.cos(), len, config.headDim());
@@ -151,7 +175,7 @@ final class QwenImageEditPrompt {
                         QwenTextEncoder.SIN, sin, QwenTextEncoder.ATTENTION_BIAS, biasTensor,
                         QwenTextEncoder.IMAGE_EMBEDS, imageEmbeds, QwenTextEncoder.IMAGE_POSITIONS, imageRows))) {
             float[] rows = EDIT.selectAll(Tensors.floats(r.get(0)), mask, hidden);
-            return new Rows(rows, rows.length / hidden, visionMs);
+            return new QwenPromptEncoder.Rows(rows, rows.length / hidden);
         } catch (OrtException e) {
             throw new IllegalStateException("text encoder failed: " + e.getMessage(), e);
         }
@@ -171,7 +195,7 @@ final class QwenImageEditPrompt {
     }
 
     /** The processor's expansion: the i-th {@code <|image_pad|>} becomes image i's merged-token count of pads. */
-    private long[] expandImagePads(long[] ids, List<ImageTensors.VisionPatches> images) {
+    private long[] expandImagePads(long[] ids, int[] tokens) {
         List<Long> out = new ArrayList<>();
         int image = 0;
         for (long id : ids) {
@@ -179,17 +203,17 @@ final class QwenImageEditPrompt {
                 out.add(id);
                 continue;
             }
-            if (image >= images.size()) {
+            if (image >= tokens.length) {
                 throw new IllegalArgumentException("the prompt holds more image placeholders than there are images;"
                         + " '" + TinyTokenizer.IMAGE_PAD + "' may not appear in a prompt");
             }
-            for (int k = 0; k < images.get(image).mergedTokens(); k++) {
+            for (int k = 0; k < tokens[image]; k++) {
                 out.add(imagePad);
             }
             image++;
         }
-        if (image != images.size()) {
-            throw new IllegalStateException(images.size() + " images but " + image + " placeholders in the template");
+        if (image != tokens.length) {
+            throw new IllegalStateException(tokens.length + " images but " + image + " placeholders in the template");
         }
         return out.stream().mapToLong(Long::longValue).toArray();
     }

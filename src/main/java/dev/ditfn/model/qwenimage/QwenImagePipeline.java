@@ -22,8 +22,10 @@ import dev.ditfn.engine.PipelineParts;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.Stopwatch;
+import dev.ditfn.engine.InvalidInputException;
 import dev.ditfn.engine.image.EditImages;
-import dev.ditfn.engine.image.ImageTensors;
+import dev.ditfn.engine.image.ImageInputException;
+import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.engine.TrueCfg;
 import dev.ditfn.model.text.PromptTemplate;
 import dev.ditfn.model.text.QwenPromptEncoder;
@@ -252,25 +254,46 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      */
     private GenerationResult edit(GenerationParams p, RequestContext context, StepCacheDriver.BlockObserver observer,
             Stopwatch time) {
-        List<EditImages.Prepared> prepared = time.run("image_encode", () -> p.inputImages().stream()
-                .map(i -> variant == QwenImageVariant.EDIT_PLUS
-                        ? EditImages.editPlus(i, options.vaeImageArea(), options.conditionImageArea())
-                        : EditImages.edit(i, options.vaeImageArea()))
-                .toList());
+        List<EditImages.Prepared> prepared = time.run("image_encode", () -> prepare(p.inputImages()));
         ImageTokens images = time.run("image_encode", () -> imageTokens(prepared));
-        List<ImageTensors.VisionPatches> vision = prepared.stream().map(EditImages.Prepared::vision).toList();
-        QwenPromptEncoder.Rows cond = editRows(time, p.prompt(), vision);
-        QwenPromptEncoder.Rows uncond = p.cfg() ? editRows(time, p.negativePrompt(), vision) : null;
+        // one vision pass serves both guidance branches' prompts
+        QwenImageEditPrompt.ImageEmbeds vision = time.run("vision_encode", () -> editPrompt.images(
+                prepared.stream().map(EditImages.Prepared::vision).toList()));
+        int maxRows = textRowsLeft(p, images);
+        QwenPromptEncoder.Rows cond = time.run("text_encode", () -> editPrompt.encode("prompt", p.prompt(), vision,
+                maxRows));
+        QwenPromptEncoder.Rows uncond = p.cfg() ? time.run("text_encode", () -> editPrompt.encode("negative_prompt",
+                p.negativePrompt(), vision, maxRows)) : null;
         return denoiseAll(p, context, observer, time, cond, uncond, images);
     }
 
-    private QwenPromptEncoder.Rows editRows(Stopwatch time, String prompt, List<ImageTensors.VisionPatches> vision) {
-        long t0 = System.nanoTime();
-        QwenImageEditPrompt.Rows rows = editPrompt.encode(prompt, vision);
-        double totalMs = (System.nanoTime() - t0) / 1e6;
-        time.add("vision_encode", rows.visionMs());
-        time.add("text_encode", totalMs - rows.visionMs());
-        return new QwenPromptEncoder.Rows(rows.values(), rows.length());
+    /** Text rows the DiT's RoPE has positions for: text starts after the largest half-grid of the images. */
+    private int textRowsLeft(GenerationParams p, ImageTokens images) {
+        int noiseH2 = p.height() / vaeConfig.scaleFactor() / 2;
+        int noiseW2 = p.width() / vaeConfig.scaleFactor() / 2;
+        int start = Math.max(noiseH2 / 2, noiseW2 / 2);
+        for (int[] g : images.grids()) {
+            start = Math.max(start, Math.max(g[0] / 2, g[1] / 2));
+        }
+        return QwenRope.MAX_POSITION - start;
+    }
+
+    /** Each input resized as the variant needs; an image that cannot be is the client's error, named by index. */
+    private List<EditImages.Prepared> prepare(List<RgbImage> inputs) {
+        List<EditImages.Prepared> out = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            RgbImage in = inputs.get(i);
+            try {
+                out.add(variant == QwenImageVariant.EDIT_PLUS
+                        ? EditImages.editPlus(in, options.vaeImageArea(), options.conditionImageArea())
+                        : EditImages.edit(in, options.vaeImageArea()));
+            } catch (ImageInputException | IllegalArgumentException e) {
+                throw new InvalidInputException(inputs.size() == 1 ? "image" : "images[" + i + "]",
+                        "unsupported_dimensions", "the " + in.width() + "x" + in.height() + " image cannot be"
+                        + " resized as the model needs: " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** Every VAE image through the VAE encoder, normalised and packed, in input order. */
