@@ -14,6 +14,7 @@ import dev.ditfn.model.text.QwenTextEncoderConfig;
 import dev.ditfn.model.text.QwenTextInputs;
 import dev.ditfn.model.text.TinyTokenizer;
 import dev.ditfn.model.vision.QwenVisionConfig;
+import dev.ditfn.model.vision.QwenVisionInputs;
 import dev.ditfn.model.vision.QwenVisionTower;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.runtime.ModelSession;
@@ -224,15 +225,19 @@ final class QwenImageEditPrompt {
         int gh = p.gridH();
         int gw = p.gridW();
         QwenTextInputs.Rope rope = visionConfig.rope(gh, gw);
+        QwenVisionInputs.Windows w = visionConfig.windows(gh, gw);
         try (OnnxTensor pixels = Tensors.of(runtime.env(), DType.FLOAT32, p.pixelValues(), rows,
                 visionConfig.patchFeatures());
                 OnnxTensor cos = Tensors.of(runtime.env(), DType.FLOAT32, rope.cos(), rows, visionConfig.headDim());
                 OnnxTensor sin = Tensors.of(runtime.env(), DType.FLOAT32, rope.sin(), rows, visionConfig.headDim());
-                OnnxTensor window = Tensors.of(runtime.env(), DType.FLOAT32, visionConfig.windowBias(gh, gw), rows,
-                        rows);
+                OnnxTensor windowRows = Tensors.longs(runtime.env(), w.rows(), w.rows().length);
+                OnnxTensor padBias = Tensors.of(runtime.env(), DType.FLOAT32, w.padBias(), w.count(), 1, 1,
+                        w.length());
+                OnnxTensor inverse = Tensors.longs(runtime.env(), w.inverseRows(), rows);
                 OrtSession.Result r = vision.run(Map.of(QwenVisionTower.PIXEL_VALUES, pixels,
-                        QwenVisionTower.ROPE_COS, cos, QwenVisionTower.ROPE_SIN, sin, QwenVisionTower.WINDOW_BIAS,
-                        window))) {
+                        QwenVisionTower.ROPE_COS, cos, QwenVisionTower.ROPE_SIN, sin, QwenVisionTower.WINDOW_ROWS,
+                        windowRows, QwenVisionTower.WINDOW_PAD_BIAS, padBias, QwenVisionTower.INVERSE_ROWS,
+                        inverse))) {
             return Tensors.floats(r.get(0));
         } catch (OrtException e) {
             throw new IllegalStateException("vision encoder failed: " + e.getMessage(), e);

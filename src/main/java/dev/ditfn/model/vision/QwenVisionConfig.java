@@ -130,9 +130,14 @@ public record QwenVisionConfig(int depth, int hiddenSize, int numHeads, int inte
         return QwenVisionInputs.rope(gridH, gridW, spatialMergeSize, headDim(), ROPE_THETA);
     }
 
-    /** The graph's {@code window_bias} for a {@code gridH × gridW} patch grid. */
-    public float[] windowBias(int gridH, int gridW) {
-        return QwenVisionInputs.windowBias(gridH, gridW, spatialMergeSize, mergedWindow());
+    /** The graph's {@code window_rows}, {@code window_pad_bias}, {@code inverse_rows} for a {@code gridH × gridW} grid. */
+    public QwenVisionInputs.Windows windows(int gridH, int gridW) {
+        return QwenVisionInputs.windows(gridH, gridW, spatialMergeSize, mergedWindow());
+    }
+
+    /** Slots of one window: {@code mergedWindow² · spatial_merge_size²} (64). */
+    public int windowLength() {
+        return mergedWindow() * mergedWindow() * mergeUnit();
     }
 
     // ---- JSON ------------------------------------------------------------------------------------------

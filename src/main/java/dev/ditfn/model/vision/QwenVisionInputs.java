@@ -2,6 +2,8 @@ package dev.ditfn.model.vision;
 
 import dev.ditfn.model.text.QwenTextInputs;
 
+import java.util.Arrays;
+
 /**
  * Plain-Java inputs of the {@link QwenVisionTower} graph for one image of {@code gridH × gridW} patches
  * ({@code image_grid_thw = [1, gridH, gridW]}), in the processor's row order: merge blocks ({@code m × m} patches,
@@ -93,28 +95,59 @@ public final class QwenVisionInputs {
     }
 
     /**
-     * The additive {@code window_bias [P, P]} ({@code P = gridH·gridW}) of the windowed blocks: 0 where both patches
-     * lie in the same window, -inf elsewhere. Windows are {@code mergedWindow × mergedWindow} merged tokens
-     * ({@code window_size // spatial_merge_size // patch_size}; 4, i.e. 8×8 patches) tiling the merged grid from the
-     * top-left, the right and bottom ones partial: the block-diagonal form of {@code get_window_index}'s
-     * {@code cu_window_seqlens} in the processor's natural order.
+     * The windowed blocks' batching of the patches ({@link QwenVisionTower}'s {@code window_rows},
+     * {@code window_pad_bias}, {@code inverse_rows}) for a {@code gridH × gridW} patch grid.
+     *
+     * @param rows {@code [count · length]}: the {@code pixel_values} row in each slot, window after window, in
+     *     {@code get_window_index}'s order; pad slots hold row 0
+     * @param padBias {@code [count, 1, 1, length]}: 0 for a real slot, -inf for a pad slot
+     * @param inverseRows {@code [P]}: the slot of each {@code pixel_values} row
+     * @param count the windows {@code W} (the non-empty ones)
+     * @param length the slots of a window, {@code mergedWindow² · mergeSize²} (64)
      */
-    public static float[] windowBias(int gridH, int gridW, int mergeSize, int mergedWindow) {
+    public record Windows(long[] rows, float[] padBias, long[] inverseRows, int count, int length) {
+        /** Bytes of the three int64/float32 tensors. */
+        public long bytes() {
+            return 8L * rows.length + 4L * padBias.length + 8L * inverseRows.length;
+        }
+    }
+
+    /**
+     * {@link Windows} as {@code get_window_index} forms them: windows of {@code mergedWindow × mergedWindow} merged
+     * tokens ({@code window_size // spatial_merge_size // patch_size}; 4, i.e. 8×8 patches) tile the merged grid from
+     * the top-left, row-major, the right and bottom ones partial; inside a window its merged tokens row-major, each
+     * contributing its {@code mergeSize²} consecutive {@code pixel_values} rows (the permutation of
+     * {@code window_index} in groups of {@code spatial_merge_unit}); {@code cu_window_seqlens}' segments become the
+     * windows, each padded to the full length so that they form a batch.
+     */
+    public static Windows windows(int gridH, int gridW, int mergeSize, int mergedWindow) {
         checkGrid(gridH, gridW, mergeSize);
-        int rows = gridH * gridW;
-        int[] window = new int[rows];
-        int windowsW = (gridW / mergeSize + mergedWindow - 1) / mergedWindow;
-        for (int p = 0; p < rows; p++) {
-            int[] rc = patchRowCol(p, gridW, mergeSize);
-            window[p] = (rc[0] / mergeSize / mergedWindow) * windowsW + rc[1] / mergeSize / mergedWindow;
-        }
-        float[] bias = new float[rows * rows];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < rows; j++) {
-                bias[i * rows + j] = window[i] == window[j] ? 0f : Float.NEGATIVE_INFINITY;
+        int unit = mergeSize * mergeSize;
+        int length = mergedWindow * mergedWindow * unit;
+        int mergedH = gridH / mergeSize;
+        int mergedW = gridW / mergeSize;
+        int windowsH = (mergedH + mergedWindow - 1) / mergedWindow;
+        int windowsW = (mergedW + mergedWindow - 1) / mergedWindow;
+        int count = windowsH * windowsW;
+        long[] rows = new long[count * length];
+        float[] padBias = new float[count * length];
+        long[] inverse = new long[gridH * gridW];
+        for (int w = 0; w < count; w++) {
+            int slot = w * length;
+            int r0 = (w / windowsW) * mergedWindow;
+            int c0 = (w % windowsW) * mergedWindow;
+            for (int r = r0; r < Math.min(r0 + mergedWindow, mergedH); r++) {
+                for (int c = c0; c < Math.min(c0 + mergedWindow, mergedW); c++) {
+                    for (int u = 0; u < unit; u++) {
+                        int row = (r * mergedW + c) * unit + u;
+                        rows[slot] = row;
+                        inverse[row] = slot++;
+                    }
+                }
             }
+            Arrays.fill(padBias, slot, (w + 1) * length, Float.NEGATIVE_INFINITY);
         }
-        return bias;
+        return new Windows(rows, padBias, inverse, count, length);
     }
 
     private static void checkGrid(int gridH, int gridW, int mergeSize) {

@@ -14,26 +14,32 @@ import dev.ditfn.onnx.WeightCatalog;
  * <ul>
  *   <li>{@value #PIXEL_VALUES} {@code [P, C·T·p·p]} float32 (1176 features; {@link QwenVisionInputs#patchify})</li>
  *   <li>{@value #ROPE_COS}, {@value #ROPE_SIN} {@code [P, head_dim]} float32 ({@link QwenVisionConfig#rope})</li>
- *   <li>{@value #WINDOW_BIAS} {@code [P, P]} float32, 0 within a window, -inf across
- *       ({@link QwenVisionConfig#windowBias})</li>
+ *   <li>{@value #WINDOW_ROWS} {@code [W·L]} int64, {@value #WINDOW_PAD_BIAS} {@code [W, 1, 1, L]} float32,
+ *       {@value #INVERSE_ROWS} {@code [P]} int64: the windows ({@code L = 64} slots each) as
+ *       {@link QwenVisionInputs#windows} lays them out ({@link QwenVisionConfig#windows})</li>
  *   <li>output {@value #OUTPUT} {@code [P/4, out_hidden_size]} in the target's activation type, one row per merged
  *       2×2 block, in the order the language model's {@code <|image_pad|>} tokens take them</li>
  * </ul>
  * Patch embedding: the Conv3d with kernel = stride is a Linear over its weight flattened to
  * {@code [hidden, C·T·p·p]} (the row features are ordered like the kernel, (C, T, y, x)). Blocks: pre-RMSNorm (eps
  * 1e-6) attention with fused {@code qkv}, rotate-half RoPE on q and k in fp32, scale 1/√head_dim, non-causal; over the
- * whole image in {@code fullatt_block_indexes}, else under {@value #WINDOW_BIAS}; then a SwiGLU MLP with biases.
+ * whole image in {@code fullatt_block_indexes}, else within each window; then a SwiGLU MLP with biases.
  * Merger: RMSNorm {@code ln_q}, groups of 4 consecutive rows concatenated, {@code mlp.2(GELU(mlp.0(·)))} (exact GELU).
  *
  * <p>Upstream permutes the merged tokens into window-major order, runs variable-length attention per window and
  * undoes the permutation after the merger; the permutation commutes with everything but attention (it moves tokens and
- * their RoPE rows together), so the natural order with a block-diagonal mask is the same function.
+ * their RoPE rows together), so the graph keeps the natural order and permutes only around the windowed attention:
+ * q/k/v rows are gathered by {@value #WINDOW_ROWS} into a batch of {@code W} windows of {@code L} slots (RoPE tables
+ * gathered alike), attended per window with {@value #WINDOW_PAD_BIAS} masking the pad slots of partial windows, and
+ * gathered back by {@value #INVERSE_ROWS}. Nothing is {@code P × P} but the full blocks' scores.
  */
 public final class QwenVisionTower {
     public static final String PIXEL_VALUES = "pixel_values";
     public static final String ROPE_COS = "rope_cos";
     public static final String ROPE_SIN = "rope_sin";
-    public static final String WINDOW_BIAS = "window_bias";
+    public static final String WINDOW_ROWS = "window_rows";
+    public static final String WINDOW_PAD_BIAS = "window_pad_bias";
+    public static final String INVERSE_ROWS = "inverse_rows";
     public static final String OUTPUT = "image_embeds";
 
     private final QwenVisionConfig config;
@@ -61,13 +67,15 @@ public final class QwenVisionTower {
         Value pixels = toAct(g, g.input(PIXEL_VALUES, DType.FLOAT32, "patches", config.patchFeatures()));
         Value cos = g.unsqueeze(g.input(ROPE_COS, DType.FLOAT32, "patches", hd), 1);
         Value sin = g.unsqueeze(g.input(ROPE_SIN, DType.FLOAT32, "patches", hd), 1);
-        Value window = g.unsqueeze(toAct(g, g.input(WINDOW_BIAS, DType.FLOAT32, "patches", "patches")), 0, 1);
+        Windows windows = windows(g, g.input(WINDOW_ROWS, DType.INT64, "window_slots"),
+                g.input(WINDOW_PAD_BIAS, DType.FLOAT32, "windows", 1, 1, config.windowLength()),
+                g.input(INVERSE_ROWS, DType.INT64, "patches"), cos, sin);
 
         Value kernel = g.weight(prefix + "patch_embed.proj.weight", hidden, config.inChannels(),
                 config.temporalPatchSize(), config.patchSize(), config.patchSize());
         Value x = nn.linear(g.unsqueeze(pixels, 0), g.reshape(kernel, hidden, config.patchFeatures()), null);
         for (int i = 0; i < config.depth(); i++) {
-            x = block(g, prefix + "blocks." + i + ".", x, cos, sin, config.fullAttention(i) ? null : window);
+            x = block(g, prefix + "blocks." + i + ".", x, cos, sin, config.fullAttention(i) ? null : windows);
         }
         Value out = merger(g, prefix + "merger.", x);
         g.output(out, OUTPUT, g.act(), "tokens", config.outHiddenSize());
@@ -75,13 +83,46 @@ public final class QwenVisionTower {
     }
 
     /**
+     * The windowed blocks' batching, shared by all of them.
+     *
+     * @param rows {@code [W·L]} int64, the patch row of each slot
+     * @param inverseRows {@code [P]} int64, the slot of each patch row
+     * @param padBias {@code [W, 1, L, L]} in the activation type (0 real, -inf pad key)
+     * @param cos {@code [W, L, 1, head_dim]} float32, the RoPE table gathered by {@code rows}
+     * @param sin likewise
+     */
+    public record Windows(Value rows, Value inverseRows, Value padBias, Value cos, Value sin) {
+    }
+
+    /**
+     * {@link Windows} from the graph inputs: {@code rows [W·L]}, {@code padBias [W, 1, 1, L]} float32,
+     * {@code inverseRows [P]}, and the natural-order RoPE tables {@code cos, sin [P, 1, head_dim]} float32.
+     */
+    public Windows windows(GraphBuilder g, Value rows, Value padBias, Value inverseRows, Value cos, Value sin) {
+        long length = config.windowLength();
+        Value bias = toAct(g, padBias);
+        // MultiHeadAttention broadcasts its bias over batch and heads only: spell out the query axis.
+        bias = g.expand(bias, g.concat(0, g.slice(g.shape(bias), 0, 0, 2), g.constLongs(length, length)));
+        return new Windows(rows, inverseRows, bias, gatherWindows(g, cos, rows, 0), gatherWindows(g, sin, rows, 0));
+    }
+
+    /** {@code x}'s rows along {@code axis} gathered by {@code rows [W·L]} and split to {@code [.., W, L, ..]}. */
+    private Value gatherWindows(GraphBuilder g, Value x, Value rows, long axis) {
+        Value y = g.gather(x, rows, axis);
+        Value shape = g.shape(y);
+        return g.reshape(y, g.concat(0, g.slice(shape, 0, 0, axis), g.constLongs(-1, config.windowLength()),
+                g.slice(shape, 0, axis + 1, Long.MAX_VALUE)));
+    }
+
+    /**
      * One block on {@code x [1, P, hidden]}: {@code x += proj(attn(RoPE(q), RoPE(k), v))} on {@code norm1(x)},
      * then {@code x += down(SiLU(gate(n)) ⊙ up(n))}, {@code n = norm2(x)}. {@code cos, sin [P, 1, head_dim]}
-     * float32; {@code bias [1, 1, P, P]} in the activation type, or null for full attention.
+     * float32. With {@code windows} (a windowed block) q, k, v are gathered into the window batch
+     * {@code [W, L, hidden]}, attended per window and gathered back; null for full attention over all P rows.
      *
      * @param blockPrefix e.g. {@code visual.blocks.3.}
      */
-    public Value block(GraphBuilder g, String blockPrefix, Value x, Value cos, Value sin, Value bias) {
+    public Value block(GraphBuilder g, String blockPrefix, Value x, Value cos, Value sin, Windows windows) {
         Layers nn = new Layers(g);
         long hidden = config.hiddenSize();
         long heads = config.numHeads();
@@ -90,10 +131,20 @@ public final class QwenVisionTower {
         String a = blockPrefix + "attn.";
         Value n = nn.rmsNorm(x, g.weight(blockPrefix + "norm1.weight", hidden), eps);
         Value qkv = nn.linear(n, g.weight(a + "qkv.weight", 3 * hidden, hidden), g.weight(a + "qkv.bias", 3 * hidden));
+        Value bias = null;
+        if (windows != null) {
+            qkv = g.squeeze(gatherWindows(g, qkv, windows.rows(), 1), 0);
+            cos = windows.cos();
+            sin = windows.sin();
+            bias = windows.padBias();
+        }
         Value[] parts = g.split(qkv, 2, hidden, hidden, hidden);
         Value q = nn.rotateHalf(g.reshape(parts[0], 0, 0, heads, hd), hd, cos, sin);
         Value k = nn.rotateHalf(g.reshape(parts[1], 0, 0, heads, hd), hd, cos, sin);
         Value attn = nn.attention(q, k, parts[2], heads, heads, hd, bias);
+        if (windows != null) {
+            attn = g.gather(g.reshape(attn, 1, -1, hidden), windows.inverseRows(), 1);
+        }
         x = g.add(x, nn.linear(attn, g.weight(a + "proj.weight", hidden, hidden), g.weight(a + "proj.bias", hidden)));
 
         String m = blockPrefix + "mlp.";

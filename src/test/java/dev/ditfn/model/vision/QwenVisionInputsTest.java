@@ -3,6 +3,7 @@ package dev.ditfn.model.vision;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ditfn.model.text.QwenTextInputs;
 import dev.ditfn.testing.ReferenceMath;
@@ -12,7 +13,7 @@ import java.util.Arrays;
 
 /**
  * The vision tower's Java-side inputs: the processor's 2×2-block patch order, the 2-D RoPE tables and the window
- * mask, against hand-worked values and against upstream's literal formulations (numpy reshape/transpose, the
+ * windows, against hand-worked values and against upstream's literal formulations (numpy reshape/transpose, the
  * {@code rot_pos_emb} permute, {@code get_window_index}) in {@link QwenVisionReference}.
  */
 class QwenVisionInputsTest {
@@ -81,44 +82,72 @@ class QwenVisionInputsTest {
     }
 
     @Test
-    void windowBiasIsGetWindowIndexInNaturalOrder() {
-        for (int[] grid : new int[][] {{8, 12}, {12, 10}, {16, 16}, {2, 2}, {18, 4}}) {
+    void windowsAreGetWindowIndexPaddedToFullWindows() {
+        for (int[] grid : new int[][] {{8, 12}, {12, 10}, {16, 16}, {2, 2}, {18, 4}, {18, 22}}) {
             int gh = grid[0];
             int gw = grid[1];
             int p = gh * gw;
+            String at = gh + "x" + gw;
             QwenVisionReference ref = new QwenVisionReference(TINY, null);
             int[] index = ref.windowIndex(gh, gw);
             int[] cu = ref.cuWindowSeqlens(gh, gw);
-            // Window of each patch in the permuted order, then mapped back to natural order.
-            int[] windowOfPermuted = new int[p];
-            for (int s = 0; s + 1 < cu.length; s++) {
-                Arrays.fill(windowOfPermuted, cu[s], cu[s + 1], s);
-            }
-            int[] window = new int[p];
+            // Upstream's permuted order of the pixel_values rows: merged tokens by window_index, 4 rows each.
+            int[] permuted = new int[p];
             for (int k = 0; k < index.length; k++) {
                 for (int u = 0; u < 4; u++) {
-                    window[index[k] * 4 + u] = windowOfPermuted[k * 4 + u];
+                    permuted[k * 4 + u] = index[k] * 4 + u;
                 }
             }
-            float[] bias = TINY.windowBias(gh, gw);
-            for (int i = 0; i < p; i++) {
-                for (int j = 0; j < p; j++) {
-                    float want = window[i] == window[j] ? 0f : Float.NEGATIVE_INFINITY;
-                    assertEquals(want, bias[i * p + j], gh + "x" + gw + " at " + i + "," + j);
+            QwenVisionInputs.Windows w = TINY.windows(gh, gw);
+            assertEquals(64, w.length());
+            assertEquals(TINY.windowLength(), w.length());
+            assertEquals(cu.length - 1, w.count(), at + " windows");
+            assertEquals(w.count() * 64, w.rows().length);
+            assertEquals(w.count() * 64, w.padBias().length);
+            boolean[] seen = new boolean[p];
+            for (int s = 0; s < w.count(); s++) {
+                int len = cu[s + 1] - cu[s];
+                for (int slot = 0; slot < 64; slot++) {
+                    int i = s * 64 + slot;
+                    if (slot < len) {
+                        assertEquals(permuted[cu[s] + slot], w.rows()[i], at + " slot " + i);
+                        assertEquals(0f, w.padBias()[i], at + " slot " + i);
+                        assertEquals(i, w.inverseRows()[(int) w.rows()[i]], at + " inverse of slot " + i);
+                        seen[(int) w.rows()[i]] = true;
+                    } else {
+                        assertEquals(Float.NEGATIVE_INFINITY, w.padBias()[i], at + " pad slot " + i);
+                        assertTrue(w.rows()[i] >= 0 && w.rows()[i] < p, at + " pad slot " + i + " must be a row");
+                    }
                 }
+            }
+            for (int row = 0; row < p; row++) {
+                assertTrue(seen[row], at + " row " + row + " in no window");
             }
         }
     }
 
     @Test
     void windowsAreEightByEightPatchesFromTheTopLeft() {
-        // 8 x 12 patches: columns 0..7 form one window, 8..11 another. Row 0 is patch (0,0), row 16 patch (0,8).
-        float[] bias = QwenVisionInputs.windowBias(8, 12, 2, 4);
-        int p = 96;
-        assertEquals(0f, bias[0 * p + 15]); // (0,0) and row 15 = block 3, patch (1,7)
-        assertEquals(Float.NEGATIVE_INFINITY, bias[0 * p + 16]); // (0,8)
-        assertEquals(0f, bias[16 * p + 23]); // (0,8) and (1,11)
-        assertEquals(Float.NEGATIVE_INFINITY, bias[95 * p + 0]);
-        assertThrows(IllegalArgumentException.class, () -> QwenVisionInputs.windowBias(7, 12, 2, 4));
+        // 8 x 12 patches, merged 4 x 6: window 0 is merged columns 0..3, window 1 columns 4..5 (32 patches, 32 pads).
+        QwenVisionInputs.Windows w = QwenVisionInputs.windows(8, 12, 2, 4);
+        assertEquals(2, w.count());
+        long[] want0 = new long[64];
+        long[] want1 = new long[64];
+        for (int r = 0; r < 4; r++) {
+            for (int i = 0; i < 16; i++) {
+                want0[r * 16 + i] = r * 24 + i; // merged row r, columns 0..3: rows 24r .. 24r + 15
+            }
+            for (int i = 0; i < 8; i++) {
+                want1[r * 8 + i] = r * 24 + 16 + i; // columns 4..5: rows 24r + 16 .. 24r + 23
+            }
+        }
+        assertArrayEquals(want0, Arrays.copyOfRange(w.rows(), 0, 64));
+        assertArrayEquals(Arrays.copyOfRange(want1, 0, 32), Arrays.copyOfRange(w.rows(), 64, 96));
+        assertEquals(0f, w.padBias()[64 + 31]);
+        assertEquals(Float.NEGATIVE_INFINITY, w.padBias()[64 + 32]);
+        assertEquals(64, w.inverseRows()[16]); // row 16 = patch (0, 8) opens window 1
+        assertEquals(16, w.inverseRows()[24]); // row 24 = patch (2, 0): window 0, merged row 1
+        assertEquals(8L * 128 + 4 * 128 + 8 * 96, w.bytes());
+        assertThrows(IllegalArgumentException.class, () -> QwenVisionInputs.windows(7, 12, 2, 4));
     }
 }

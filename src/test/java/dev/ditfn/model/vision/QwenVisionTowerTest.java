@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.ditfn.model.text.QwenTextInputs;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
@@ -18,8 +21,11 @@ import dev.ditfn.testing.GraphRunner.Input;
 import dev.ditfn.weights.WeightStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,10 +54,19 @@ class QwenVisionTowerTest {
     private static Map<String, Input> inputs(float[] pixels, int gh, int gw) {
         int p = gh * gw;
         QwenTextInputs.Rope rope = TINY.rope(gh, gw);
-        return Map.of(QwenVisionTower.PIXEL_VALUES, Input.of(pixels, p, TINY.patchFeatures()),
-                QwenVisionTower.ROPE_COS, Input.of(rope.cos(), p, TINY.headDim()),
-                QwenVisionTower.ROPE_SIN, Input.of(rope.sin(), p, TINY.headDim()),
-                QwenVisionTower.WINDOW_BIAS, Input.of(TINY.windowBias(gh, gw), p, p));
+        Map<String, Input> in = new HashMap<>(windowInputs(gh, gw));
+        in.put(QwenVisionTower.PIXEL_VALUES, Input.of(pixels, p, TINY.patchFeatures()));
+        in.put(QwenVisionTower.ROPE_COS, Input.of(rope.cos(), p, TINY.headDim()));
+        in.put(QwenVisionTower.ROPE_SIN, Input.of(rope.sin(), p, TINY.headDim()));
+        return in;
+    }
+
+    /** {@code window_rows}, {@code window_pad_bias}, {@code inverse_rows} of a {@code gh × gw} grid. */
+    private static Map<String, Input> windowInputs(int gh, int gw) {
+        QwenVisionInputs.Windows w = TINY.windows(gh, gw);
+        return Map.of(QwenVisionTower.WINDOW_ROWS, Input.ofLongs(w.rows(), w.rows().length),
+                QwenVisionTower.WINDOW_PAD_BIAS, Input.of(w.padBias(), w.count(), 1, 1, w.length()),
+                QwenVisionTower.INVERSE_ROWS, Input.ofLongs(w.inverseRows(), gh * gw));
     }
 
     private float[] tower(GraphTarget target, WeightStore store, float[] pixels, int gh, int gw) throws Exception {
@@ -59,21 +74,27 @@ class QwenVisionTowerTest {
         return r.runSingle(g, inputs(pixels, gh, gw), gh * gw / 4, TINY.outHiddenSize());
     }
 
-    /** One block of the graph on {@code x [1, P, hidden]}, with or without the window bias. */
+    /** One block of the graph on {@code x [1, P, hidden]}, windowed or full as the config says. */
     private float[] block(WeightStore store, int index, float[] x, int gh, int gw) throws Exception {
         int p = gh * gw;
         int hidden = TINY.hiddenSize();
         GraphBuilder g = new GraphBuilder("block", GraphTarget.CPU_FP32, store);
+        QwenVisionTower tower = new QwenVisionTower(TINY);
         Value cos = g.unsqueeze(g.input("cos", DType.FLOAT32, "p", TINY.headDim()), 1);
         Value sin = g.unsqueeze(g.input("sin", DType.FLOAT32, "p", TINY.headDim()), 1);
-        Value bias = g.unsqueeze(g.input("bias", DType.FLOAT32, "p", "p"), 0, 1);
-        Value y = new QwenVisionTower(TINY).block(g, "visual.blocks." + index + ".",
-                g.input("x", DType.FLOAT32, 1, "p", hidden), cos, sin, TINY.fullAttention(index) ? null : bias);
+        QwenVisionTower.Windows windows = tower.windows(g,
+                g.input(QwenVisionTower.WINDOW_ROWS, DType.INT64, "slots"),
+                g.input(QwenVisionTower.WINDOW_PAD_BIAS, DType.FLOAT32, "w", 1, 1, TINY.windowLength()),
+                g.input(QwenVisionTower.INVERSE_ROWS, DType.INT64, "p"), cos, sin);
+        Value y = tower.block(g, "visual.blocks." + index + ".", g.input("x", DType.FLOAT32, 1, "p", hidden), cos, sin,
+                TINY.fullAttention(index) ? null : windows);
         g.output(y, "y", DType.FLOAT32, 1, "p", hidden);
         QwenTextInputs.Rope rope = TINY.rope(gh, gw);
-        return r.runSingle(g, Map.of("x", Input.of(x, 1, p, hidden), "cos", Input.of(rope.cos(), p, TINY.headDim()),
-                "sin", Input.of(rope.sin(), p, TINY.headDim()), "bias", Input.of(TINY.windowBias(gh, gw), p, p)),
-                1, p, hidden);
+        Map<String, Input> in = new HashMap<>(windowInputs(gh, gw));
+        in.put("x", Input.of(x, 1, p, hidden));
+        in.put("cos", Input.of(rope.cos(), p, TINY.headDim()));
+        in.put("sin", Input.of(rope.sin(), p, TINY.headDim()));
+        return r.runSingle(g, in, 1, p, hidden);
     }
 
     private static double maxDiff(double[] a, float[] b) {
@@ -139,15 +160,14 @@ class QwenVisionTowerTest {
                 "TINY tower on 12 x 10 patches, model.visual. names");
     }
 
-    @Test
-    void tinyTowerFp16StandardOpsMatchesReference() throws Exception {
-        WeightStore store = weights(DType.FLOAT16, 25, false);
-        int gh = 8;
-        int gw = 12;
-        float[] pixels = normal(new Random(6), gh * gw * TINY.patchFeatures());
+    @ParameterizedTest(name = "{0} x {1} patches")
+    @CsvSource({"8, 12, 25, 6", "18, 22, 27, 8"}) // one full window and a partial one; 3 x 3, partial both ways
+    void tinyTowerFp16StandardOpsMatchesReference(int gh, int gw, long weightSeed, long pixelSeed) throws Exception {
+        WeightStore store = weights(DType.FLOAT16, weightSeed, false);
+        float[] pixels = normal(new Random(pixelSeed), gh * gw * TINY.patchFeatures());
         float[] got = tower(GraphTarget.CANN_FP16, store, pixels, gh, gw);
         assertClose(new QwenVisionReference(TINY, store).forward(d(pixels), gh, gw), got, FP16_TOL,
-                "TINY tower (CANN_FP16 graph on CPU EP)");
+                "TINY tower on " + gh + " x " + gw + " patches (CANN_FP16 graph on CPU EP)");
     }
 
     @Test
@@ -156,12 +176,56 @@ class QwenVisionTowerTest {
         GraphBuilder g = new QwenVisionTower(TINY).build(GraphTarget.CPU_FP32, store);
         assertEquals(store.names(), new HashSet<>(g.weightNames()));
         assertEquals(List.of(QwenVisionTower.PIXEL_VALUES, QwenVisionTower.ROPE_COS, QwenVisionTower.ROPE_SIN,
-                QwenVisionTower.WINDOW_BIAS), g.inputNames());
+                QwenVisionTower.WINDOW_ROWS, QwenVisionTower.WINDOW_PAD_BIAS, QwenVisionTower.INVERSE_ROWS),
+                g.inputNames());
         long params = store.names().stream().mapToLong(n -> store.spec(n).elementCount()).sum();
         assertEquals(TINY.parameterCount(), params);
         String model = new String(new QwenVisionTower(TINY).build(GraphTarget.CANN_FP16, store).toModelBytes(),
                 StandardCharsets.ISO_8859_1);
         assertFalse(model.contains("com.microsoft"), "standard ops only for CANN_FP16");
+    }
+
+    @Test
+    void towerOnSeveralPartialWindowsBothWays() throws Exception {
+        WeightStore store = weights(DType.FLOAT32, 26, false);
+        int gh = 18;
+        int gw = 22; // merged 9 x 11: 3 x 3 windows, the last row 1 merged token high, the last column 3 wide
+        assertEquals(9, TINY.windows(gh, gw).count());
+        float[] pixels = normal(new Random(7), gh * gw * TINY.patchFeatures());
+        float[] got = tower(GraphTarget.CPU_FP32, store, pixels, gh, gw);
+        assertClose(new QwenVisionReference(TINY, store).forward(d(pixels), gh, gw), got, FP32_TOL,
+                "TINY tower on 18 x 22 patches");
+        // The pad slots of the partial windows must be masked: unmasked, they add copies of row 0 to every window.
+        Map<String, Input> unmasked = new HashMap<>(inputs(pixels, gh, gw));
+        QwenVisionInputs.Windows w = TINY.windows(gh, gw);
+        unmasked.put(QwenVisionTower.WINDOW_PAD_BIAS, Input.of(new float[w.padBias().length], w.count(), 1, 1, 64));
+        float[] padded = r.runSingle(new QwenVisionTower(TINY).build(GraphTarget.CPU_FP32, store), unmasked,
+                gh * gw / 4, TINY.outHiddenSize());
+        double diff = maxDiff(d(got), padded);
+        assertTrue(diff > 100 * FP32_TOL, "unmasked pad slots differ by only " + diff);
+    }
+
+    /**
+     * No graph input grows with P² (the old {@code window_bias [P, P]} did): every input has at most one
+     * per-patch axis, and for a 1036² image (74 × 74 patches) the window inputs are about 120 kB (the bias was 120 MB).
+     */
+    @Test
+    void noInputIsPatchesByPatches() throws Exception {
+        WeightStore store = weights(DType.FLOAT32, 1, false);
+        GraphProto graph = ModelProto.parseFrom(new QwenVisionTower(TINY).build(GraphTarget.CPU_FP32, store)
+                .toModelBytes()).getGraph();
+        for (ValueInfoProto in : graph.getInputList()) {
+            long perPatch = in.getType().getTensorType().getShape().getDimList().stream()
+                    .filter(dim -> dim.getDimParam().equals("patches")).count();
+            assertTrue(perPatch <= 1, in.getName() + " has " + perPatch + " per-patch axes");
+        }
+        QwenVisionInputs.Windows w = QwenVisionConfig.QWEN2_5_VL_7B.windows(74, 74);
+        int p = 74 * 74;
+        assertEquals(100, w.count()); // merged 37 x 37: 10 x 10 windows, the last row and column 1 merged token wide
+        assertEquals(100 * 64, w.rows().length);
+        assertEquals(p, w.inverseRows().length);
+        System.out.println("1036^2 window inputs: " + w.bytes() + " bytes; a [P, P] float32 bias: " + 4L * p * p);
+        assertTrue(w.bytes() < 200_000, "window inputs of " + w.bytes() + " bytes");
     }
 
     @Test
