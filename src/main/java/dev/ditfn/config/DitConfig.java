@@ -46,6 +46,33 @@ public interface DitConfig {
     @WithDefault("true")
     boolean prepackWeights();
 
+    /**
+     * The transformer's linear weights: none (as stored), int8 or int4 (symmetric block quantization computed at load,
+     * run by ORT's com.microsoft MatMulNBits; cpu and cuda only). Embedders and the final layer stay full precision.
+     */
+    @WithDefault("none")
+    Quantization quantization();
+
+    /** Input features per quantization scale: 32, 64 or 128 (smaller: closer to full precision, more scales). */
+    @WithName("quantization.block-size")
+    @WithDefault("32")
+    int quantizationBlockSize();
+
+    /** Values of {@code dit.quantization}. */
+    enum Quantization {
+        NONE(0), INT8(8), INT4(4);
+
+        private final int bits;
+
+        Quantization(int bits) {
+            this.bits = bits;
+        }
+
+        public int bits() {
+            return bits;
+        }
+    }
+
     Threads threads();
 
     Cuda cuda();
