@@ -144,15 +144,20 @@ public class ModelLoader {
                 quantization(config));
     }
 
-    /** {@code dit.quantization} and {@code dit.quantization.block-size}, checked. */
+    /** {@code dit.quantization}, {@code dit.quantization.block-size} and {@code .accuracy-level}, checked. */
     static WeightQuantization quantization(DitConfig config) {
         int block = config.quantizationBlockSize();
         if (block != 32 && block != 64 && block != 128) {
             throw new IllegalArgumentException("invalid configuration dit.quantization.block-size=" + block
                     + ": must be 32, 64 or 128");
         }
+        int level = config.quantizationAccuracyLevel();
+        if (level != 0 && level != 4) {
+            throw new IllegalArgumentException("invalid configuration dit.quantization.accuracy-level=" + level
+                    + ": must be 0 (compute on the dequantized weights) or 4 (int8 activations)");
+        }
         return config.quantization() == DitConfig.Quantization.NONE ? WeightQuantization.NONE
-                : WeightQuantization.of(config.quantization().bits(), block);
+                : WeightQuantization.of(config.quantization().bits(), block).withAccuracyLevel(level);
     }
 
     /**

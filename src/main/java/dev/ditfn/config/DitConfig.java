@@ -58,6 +58,14 @@ public interface DitConfig {
     @WithDefault("32")
     int quantizationBlockSize();
 
+    /**
+     * MatMulNBits' accuracy_level: 0 computes on the dequantized weights in the activation type; 4 also quantizes the
+     * activations to int8 (CPU: faster int8 path, slightly less accurate).
+     */
+    @WithName("quantization.accuracy-level")
+    @WithDefault("0")
+    int quantizationAccuracyLevel();
+
     /** Values of {@code dit.quantization}. */
     enum Quantization {
         NONE(0), INT8(8), INT4(4);

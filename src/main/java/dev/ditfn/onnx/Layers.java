@@ -26,7 +26,8 @@ public final class Layers {
             Value y = g.contribOp("MatMulNBits", java.util.List.of(x, new Value(q.packedName()),
                     new Value(q.scalesName())), Attr.of("K", q.k()), Attr.of("N", q.n()),
                     Attr.of("bits", (long) q.quantization().bits()),
-                    Attr.of("block_size", (long) q.quantization().blockSize()));
+                    Attr.of("block_size", (long) q.quantization().blockSize()),
+                    Attr.of("accuracy_level", (long) q.quantization().accuracyLevel()));
             return bias == null ? y : g.add(y, bias);
         }
         Value lead = g.slice(g.shape(x), 0, 0, -1);

@@ -28,6 +28,9 @@ class QuantizationConfigTest {
                 Map.of("dit.quantization", "int8"))).quantization());
         assertEquals(WeightQuantization.of(4, 128), ModelLoader.loadOptions(TestConfig.load(
                 Map.of("dit.quantization", "int4", "dit.quantization.block-size", "128"))).quantization());
+        assertEquals(WeightQuantization.of(8, 64).withAccuracyLevel(4), ModelLoader.loadOptions(TestConfig.load(
+                Map.of("dit.quantization", "int8", "dit.quantization.block-size", "64",
+                        "dit.quantization.accuracy-level", "4"))).quantization());
     }
 
     @Test
@@ -39,5 +42,8 @@ class QuantizationConfigTest {
         e = assertThrows(IllegalArgumentException.class, () -> ModelLoader.loadOptions(c));
         assertTrue(e.getMessage().contains("dit.quantization.block-size=48") && e.getMessage().contains("32, 64 or 128"),
                 e.getMessage());
+        DitConfig level = TestConfig.load(Map.of("dit.quantization", "int8", "dit.quantization.accuracy-level", "2"));
+        e = assertThrows(IllegalArgumentException.class, () -> ModelLoader.loadOptions(level));
+        assertTrue(e.getMessage().contains("dit.quantization.accuracy-level=2"), e.getMessage());
     }
 }

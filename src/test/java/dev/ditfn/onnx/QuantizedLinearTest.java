@@ -65,6 +65,36 @@ class QuantizedLinearTest {
         System.out.printf("int%d/%d K=%d: relative error vs fp32 weight %.3g%n", bits, block, k, rel);
     }
 
+    /** accuracy_level 4: the CPU kernel quantizes the activations to int8 per block as well, so only close. */
+    @ParameterizedTest(name = "int{0} block {1}, accuracy_level 4")
+    @CsvSource({"4,32", "8,32", "8,128"})
+    void accuracyLevelFourIsCloseToTheDequantizedReference(int bits, int block) throws Exception {
+        Random rnd = new Random(bits * 7 + block);
+        int m = 16;
+        int k = 256;
+        int n = 32;
+        float[] x = uniform(rnd, m * k, -1, 1);
+        float[] w = uniform(rnd, n * k, -0.5f, 0.5f);
+        h.weight("lin.weight", new long[] {n, k}, w);
+        WeightQuantization q = WeightQuantization.of(bits, block).withAccuracyLevel(4);
+        GraphBuilder g = new GraphBuilder("t", GraphTarget.CPU_FP32, h.store(), q);
+        g.output(new Layers(g).linear(g.input("x", g.act(), m, k), g.weight("lin.weight", n, k), null), "y", g.act(),
+                m, n);
+        float[] out = h.runSingle(g, Map.of("x", Input.of(x, m, k)), m, n);
+        float[] dq = BlockQuantizer.dequantize(BlockQuantizer.quantize(f32(w), DType.FLOAT32, n, k, q,
+                DType.FLOAT32));
+        double[] expected = ReferenceMath.linear(d(x), d(dq), null, m, k, n);
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += (expected[i] - out[i]) * (expected[i] - out[i]);
+            norm += expected[i] * expected[i];
+        }
+        double rel = Math.sqrt(diff / norm);
+        System.out.printf("int%d/%d accuracy_level 4 vs dequantized fp32: relative error %.3g%n", bits, block, rel);
+        assertTrue(rel < 0.02, "relative error " + rel);
+    }
+
     @Test
     void smallOrKeptWeightsStayFullPrecision() {
         h.weight("a.weight", new long[] {8, 16}, new float[8 * 16]).weight("b.weight", new long[] {8, 64},
