@@ -53,13 +53,7 @@ class QuantizedLinearTest {
         double[] expected = ReferenceMath.linear(d(x), d(dq), d(b), m, k, n);
         assertClose(expected, out, 1e-4, "MatMulNBits vs dequantized fp32");
         double[] exact = ReferenceMath.linear(d(x), d(w), d(b), m, k, n);
-        double diff = 0;
-        double norm = 0;
-        for (int i = 0; i < exact.length; i++) {
-            diff += (exact[i] - out[i]) * (exact[i] - out[i]);
-            norm += exact[i] * exact[i];
-        }
-        double rel = Math.sqrt(diff / norm);
+        double rel = ReferenceMath.relativeL2(exact, d(out));
         // uniform weights: int8 steps are 1/127 of a block's max, int4 steps 1/7 (observed ~0.3% and ~5%)
         assertTrue(rel > 0 && rel < (bits == 8 ? 0.01 : 0.1), "relative error vs the fp32 weight: " + rel);
         System.out.printf("int%d/%d K=%d: relative error vs fp32 weight %.3g%n", bits, block, k, rel);
@@ -84,13 +78,7 @@ class QuantizedLinearTest {
         float[] dq = BlockQuantizer.dequantize(BlockQuantizer.quantize(f32(w), DType.FLOAT32, n, k, q,
                 DType.FLOAT32));
         double[] expected = ReferenceMath.linear(d(x), d(dq), null, m, k, n);
-        double diff = 0;
-        double norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            diff += (expected[i] - out[i]) * (expected[i] - out[i]);
-            norm += expected[i] * expected[i];
-        }
-        double rel = Math.sqrt(diff / norm);
+        double rel = ReferenceMath.relativeL2(expected, d(out));
         System.out.printf("int%d/%d accuracy_level 4 vs dequantized fp32: relative error %.3g%n", bits, block, rel);
         assertTrue(rel < 0.02, "relative error " + rel);
     }

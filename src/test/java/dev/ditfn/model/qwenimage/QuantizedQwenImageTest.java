@@ -1,16 +1,14 @@
 package dev.ditfn.model.qwenimage;
 
-import ai.onnxruntime.OnnxTensor;
 import dev.ditfn.dit.SegmentPartition;
 import dev.ditfn.dit.SegmentedTransformer;
 import dev.ditfn.dit.TransformerPass;
 import dev.ditfn.dit.TransformerSegment;
-import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.OrtRuntime;
-import dev.ditfn.runtime.Tensors;
+import dev.ditfn.testing.ReferenceMath;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,12 +17,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static dev.ditfn.testing.ReferenceMath.d;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -32,38 +30,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with int8 an order of magnitude closer than int4; embedders and the final layer stay full precision.
  */
 class QuantizedQwenImageTest {
-    private static final QwenImageTransformerConfig CONFIG = new QwenImageTransformerConfig(2, 64, 16, 4, 32, 2, 32,
-            new int[] {8, 12, 12});
+    private static final QwenImageTransformerConfig CONFIG = SegmentedQwenImageTest.CONFIG;
 
     @ParameterizedTest(name = "int{0} block {1}")
     @CsvSource({"8,32,0.01", "8,64,0.01", "4,32,0.1", "4,128,0.1"})
     void quantizedVelocityStaysCloseToFp32(int bits, int block, double bound, @TempDir Path dir) throws Exception {
         OrtRuntime runtime = QwenTestModel.runtime();
-        Random rnd = new Random(1);
-        int h2 = 4;
-        int w2 = 3;
-        int textLen = 6;
-        float[] latents = QwenTestModel.normal(rnd, h2 * w2 * 64);
-        float[] prompt = QwenTestModel.normal(rnd, textLen * 32);
-        try (QwenTestModel model = new QwenTestModel(dir, CONFIG, 5);
-                var cond = new QwenImageConditioning(runtime.env(), DType.FLOAT32, CONFIG, prompt, textLen, h2, w2);
-                OnnxTensor hidden = Tensors.of(runtime.env(), DType.FLOAT32, latents, 1, h2 * w2, 64);
-                OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.7f}, 1);
+        try (var f = SegmentedQwenImageTest.Fixture.open(dir, runtime);
                 SegmentedTransformer full = new SegmentedTransformer(runtime, new QwenImageTransformer(CONFIG),
-                        model.store, new SegmentPartition(4, List.of(1, 3)));
+                        f.model().store, new SegmentPartition(4, List.of(1, 3)));
                 SegmentedTransformer quantized = new SegmentedTransformer(runtime, new QwenImageTransformer(CONFIG),
-                        model.store, new SegmentPartition(4, List.of(1, 3)), WeightQuantization.of(bits, block));
-                TransformerPass a = full.pass(cond.with(hidden, timestep));
-                TransformerPass b = quantized.pass(cond.with(hidden, timestep))) {
+                        f.model().store, new SegmentPartition(4, List.of(1, 3)), WeightQuantization.of(bits, block));
+                TransformerPass a = full.pass(f.inputs());
+                TransformerPass b = quantized.pass(f.inputs())) {
             float[] expected = a.forward();
             float[] actual = b.forward();
-            double diff = 0;
-            double norm = 0;
-            for (int i = 0; i < expected.length; i++) {
-                diff += (expected[i] - actual[i]) * (double) (expected[i] - actual[i]);
-                norm += expected[i] * (double) expected[i];
-            }
-            double rel = Math.sqrt(diff / norm);
+            double rel = ReferenceMath.relativeL2(d(expected), d(actual));
             System.out.printf("Qwen-Image tiny transformer int%d/%d: relative L2 error of the velocity %.4g%n", bits,
                     block, rel);
             assertTrue(rel > 0, "quantization changes the output");
