@@ -83,6 +83,25 @@ class QuantizedLinearTest {
         assertTrue(rel < 0.02, "relative error " + rel);
     }
 
+    /** With {@code dit.prepack-weights=false} ORT computes MatMulNBits from the blobs as supplied: same result. */
+    @Test
+    void withoutPrepackingTheResultIsTheSame() throws Exception {
+        Random rnd = new Random(3);
+        float[] x = uniform(rnd, 4 * 64, -1, 1);
+        h.weight("lin.weight", new long[] {8, 64}, uniform(rnd, 8 * 64, -0.5f, 0.5f));
+        WeightQuantization q = WeightQuantization.of(4, 32);
+        float[][] outs = new float[2][];
+        for (boolean prepack : new boolean[] {true, false}) {
+            GraphBuilder g = new GraphBuilder("t", GraphTarget.CPU_FP32, h.store(), q);
+            g.output(new Layers(g).linear(g.input("x", g.act(), 4, 64), g.weight("lin.weight", 8, 64), null), "y",
+                    g.act(), 4, 8);
+            try (var s = dev.ditfn.testing.CpuRuntime.create(prepack).createSession(g, h.store())) {
+                outs[prepack ? 0 : 1] = h.run(s, Map.of("x", Input.of(x, 4, 64))).get("y").values();
+            }
+        }
+        assertClose(d(outs[0]), outs[1], 1e-5, "prepacked vs not");
+    }
+
     @Test
     void smallOrKeptWeightsStayFullPrecision() {
         h.weight("a.weight", new long[] {8, 16}, new float[8 * 16]).weight("b.weight", new long[] {8, 64},
