@@ -99,7 +99,6 @@ public final class QwenImageTransformer implements SegmentGraphs {
         return STREAMS;
     }
 
-    /** Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read. */
     /**
      * Full precision kept for the timestep MLP, the patch embedder and the final layer (small, and every token's
      * output goes through them).
@@ -108,6 +107,10 @@ public final class QwenImageTransformer implements SegmentGraphs {
         return requested.keeping("time_text_embed.", "img_in.", "norm_out.", "proj_out.");
     }
 
+    /**
+     * Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read; linears
+     * quantized as {@link #quantizationOf} says.
+     */
     @Override
     public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment,
             WeightQuantization quantization) {
