@@ -6,6 +6,7 @@ import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.LoadOptions;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.engine.PipelineFactory;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.image.RgbImage;
@@ -46,8 +47,13 @@ public class ModelLoader {
         } catch (CacheSettings.InvalidSettingException e) {
             throw new IllegalArgumentException("invalid configuration dit.cache." + e.key() + ": " + e.getMessage(), e);
         }
-        loadOptions(config); // a malformed split stops startup too
+        loadOptions(config); // a malformed split or quantization setting stops startup too
         ResolvedDevice device = runtime.device();
+        if (config.quantization() != DitConfig.Quantization.NONE && !device.target().allowsContribOps()) {
+            throw new IllegalArgumentException("invalid configuration dit.quantization=" + config.quantization()
+                    .name().toLowerCase(java.util.Locale.ROOT) + ": quantized weights run on ORT's com.microsoft"
+                    + " MatMulNBits, which device " + device.active() + " does not offer; use dit.quantization=none");
+        }
         LOG.infof("device: %s%s", device.active(),
                 device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
         Thread loader = new Thread(this::load, "dit-model-loader");
@@ -134,7 +140,24 @@ public class ModelLoader {
                 throw new IllegalArgumentException("invalid configuration dit.cache.extra-splits: " + e.getMessage(), e);
             }
         }
-        return new LoadOptions(splits, config.edit().vaeImageArea(), config.edit().conditionImageArea());
+        return new LoadOptions(splits, config.edit().vaeImageArea(), config.edit().conditionImageArea(),
+                quantization(config));
+    }
+
+    /** {@code dit.quantization}, {@code dit.quantization.block-size} and {@code .accuracy-level}, checked. */
+    static WeightQuantization quantization(DitConfig config) {
+        int block = config.quantizationBlockSize();
+        if (block != 32 && block != 64 && block != 128) {
+            throw new IllegalArgumentException("invalid configuration dit.quantization.block-size=" + block
+                    + ": must be 32, 64 or 128");
+        }
+        int level = config.quantizationAccuracyLevel();
+        if (level != 0 && level != 4) {
+            throw new IllegalArgumentException("invalid configuration dit.quantization.accuracy-level=" + level
+                    + ": must be 0 (compute on the dequantized weights) or 4 (int8 activations)");
+        }
+        return config.quantization() == DitConfig.Quantization.NONE ? WeightQuantization.NONE
+                : WeightQuantization.of(config.quantization().bits(), block).withAccuracyLevel(level);
     }
 
     /**

@@ -46,6 +46,41 @@ public interface DitConfig {
     @WithDefault("true")
     boolean prepackWeights();
 
+    /**
+     * The transformer's linear weights: none (as stored), int8 or int4 (symmetric block quantization computed at load,
+     * run by ORT's com.microsoft MatMulNBits; cpu and cuda only). Embedders and the final layer stay full precision.
+     */
+    @WithDefault("none")
+    Quantization quantization();
+
+    /** Input features per quantization scale: 32, 64 or 128 (smaller: closer to full precision, more scales). */
+    @WithName("quantization.block-size")
+    @WithDefault("32")
+    int quantizationBlockSize();
+
+    /**
+     * MatMulNBits' accuracy_level: 0 computes on the dequantized weights in the activation type; 4 also quantizes the
+     * activations to int8 (CPU: faster int8 path, slightly less accurate).
+     */
+    @WithName("quantization.accuracy-level")
+    @WithDefault("0")
+    int quantizationAccuracyLevel();
+
+    /** Values of {@code dit.quantization}. */
+    enum Quantization {
+        NONE(0), INT8(8), INT4(4);
+
+        private final int bits;
+
+        Quantization(int bits) {
+            this.bits = bits;
+        }
+
+        public int bits() {
+            return bits;
+        }
+    }
+
     Threads threads();
 
     Cuda cuda();

@@ -3,6 +3,7 @@ package dev.ditfn.dit;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.WeightCatalog;
+import dev.ditfn.onnx.WeightQuantization;
 
 import java.util.List;
 
@@ -32,6 +33,15 @@ public interface SegmentGraphs {
      */
     List<String> streams();
 
-    /** Emits {@code segment}'s graph; weights are declared from {@code weights}, not read. */
-    GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment);
+    /** Emits {@code segment}'s graph in full precision; weights are declared from {@code weights}, not read. */
+    default GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
+        return build(target, weights, segment, WeightQuantization.NONE);
+    }
+
+    /**
+     * Emits {@code segment}'s graph with its linear weights block-quantized as {@code quantization} says; the family
+     * may keep some (embedders, the final projection) in full precision.
+     */
+    GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment,
+            WeightQuantization quantization);
 }

@@ -2,6 +2,7 @@ package dev.ditfn.dit;
 
 import ai.onnxruntime.OnnxTensorLike;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.weights.WeightStore;
@@ -30,6 +31,15 @@ public final class SegmentedTransformer implements AutoCloseable {
 
     public SegmentedTransformer(OrtRuntime runtime, SegmentGraphs graphs, WeightStore weights,
             SegmentPartition partition) {
+        this(runtime, graphs, weights, partition, WeightQuantization.NONE);
+    }
+
+    /**
+     * @param quantization how the linear weights run (block-quantized weights are computed once per session from
+     *     the mapped ones and held off the Java heap); refused on a target without contrib ops
+     */
+    public SegmentedTransformer(OrtRuntime runtime, SegmentGraphs graphs, WeightStore weights,
+            SegmentPartition partition, WeightQuantization quantization) {
         if (partition.blocks() != graphs.blocks()) {
             throw new IllegalArgumentException(partition + " is for " + partition.blocks() + " blocks, the model has "
                     + graphs.blocks());
@@ -40,7 +50,8 @@ public final class SegmentedTransformer implements AutoCloseable {
         Map<TransformerSegment, ModelSession> built = new LinkedHashMap<>();
         try {
             for (TransformerSegment s : partition.segments()) {
-                built.put(s, runtime.createSession(graphs.build(runtime.device().target(), weights, s), weights));
+                built.put(s, runtime.createSession(graphs.build(runtime.device().target(), weights, s, quantization),
+                        weights));
             }
         } catch (RuntimeException e) {
             built.values().forEach(ModelSession::close);

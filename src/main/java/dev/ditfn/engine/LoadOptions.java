@@ -1,6 +1,7 @@
 package dev.ditfn.engine;
 
 import dev.ditfn.engine.image.EditSizing;
+import dev.ditfn.onnx.WeightQuantization;
 
 import java.util.Set;
 import java.util.TreeSet;
@@ -14,11 +15,24 @@ import java.util.regex.Pattern;
  *
  * @param vaeImageArea       the area of an edit's VAE (condition-token) image; upstream 1024²
  * @param conditionImageArea Edit Plus: the area of the vision encoder's image; upstream 384²
+ * @param quantization       how the transformer's linear weights run ({@code dit.quantization}); the other
+ *                           components stay in full precision
  */
-public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea) {
+public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea,
+        WeightQuantization quantization) {
     /** With upstream's image areas ({@code VAE_IMAGE_SIZE} 1024², {@code CONDITION_IMAGE_SIZE} 384²). */
     public LoadOptions(Set<FnBn> cacheSplits) {
         this(cacheSplits, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
+    }
+
+    /** Full-precision weights. */
+    public LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea) {
+        this(cacheSplits, vaeImageArea, conditionImageArea, WeightQuantization.NONE);
+    }
+
+    /** The same options with the transformer's weights quantized as {@code q}. */
+    public LoadOptions withQuantization(WeightQuantization q) {
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, q);
     }
 
     /** One DBCache split: {@code Fn} leading and {@code Bn} trailing blocks always computed. */
@@ -43,6 +57,7 @@ public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditi
 
     public LoadOptions {
         cacheSplits = Set.copyOf(cacheSplits);
+        java.util.Objects.requireNonNull(quantization, "quantization");
         if (vaeImageArea < 32 * 32 || conditionImageArea < 32 * 32) {
             throw new IllegalArgumentException("edit image areas must be at least 32x32 pixels, were " + vaeImageArea
                     + " and " + conditionImageArea);

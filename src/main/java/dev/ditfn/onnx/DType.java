@@ -9,7 +9,8 @@ public enum DType {
     BFLOAT16(DataType.BFLOAT16, 2),
     INT64(DataType.INT64, 8),
     INT32(DataType.INT32, 4),
-    BOOL(DataType.BOOL, 1);
+    BOOL(DataType.BOOL, 1),
+    UINT8(DataType.UINT8, 1);
 
     private final DataType onnx;
     private final int bytes;

@@ -38,17 +38,50 @@ public final class GraphBuilder {
     private final String name;
     private final GraphTarget target;
     private final WeightCatalog weights;
+    private final WeightQuantization quantization;
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private final Map<String, Value> declaredWeights = new LinkedHashMap<>();
     private final Map<String, Value> castWeights = new LinkedHashMap<>();
+    /** Quantized weights by the placeholder {@link #weight} returned for them; declared when a linear uses them. */
+    private final Map<String, QuantizedWeight> quantizedByPlaceholder = new LinkedHashMap<>();
+    private final Map<String, QuantizedWeight> declaredQuantized = new LinkedHashMap<>();
     private boolean usesContrib;
     private int counter;
 
     public GraphBuilder(String name, GraphTarget target, WeightCatalog weights) {
+        this(name, target, weights, WeightQuantization.NONE);
+    }
+
+    /**
+     * @param quantization which 2-D weights {@link Layers#linear} runs block-quantized ({@code MatMulNBits}); refused
+     *     on a target without contrib ops
+     */
+    public GraphBuilder(String name, GraphTarget target, WeightCatalog weights, WeightQuantization quantization) {
+        if (quantization.enabled() && !target.allowsContribOps()) {
+            throw new IllegalArgumentException("weight quantization " + quantization + " needs ORT's com.microsoft"
+                    + " MatMulNBits, which target " + target + " does not allow (dit.quantization must be none there)");
+        }
         this.name = name;
         this.target = target;
         this.weights = weights;
+        this.quantization = quantization;
         graph.setName(name);
+    }
+
+    /**
+     * A block-quantized linear weight as a graph declares it: initializers {@code packedName} ({@code uint8 [N,
+     * k_blocks, blob]}) and {@code scalesName} ({@code [N·k_blocks]} in {@code scaleType}), both supplied by the
+     * runtime from {@code source} (see {@code BlockQuantizer}).
+     */
+    public record QuantizedWeight(TensorSpec source, WeightQuantization quantization, DType scaleType,
+            String packedName, String scalesName) {
+        public long n() {
+            return source.shape()[0];
+        }
+
+        public long k() {
+            return source.shape()[1];
+        }
     }
 
     public GraphTarget target() {
@@ -91,6 +124,13 @@ public final class GraphBuilder {
             throw new IllegalArgumentException("tensor '" + tensorName + "' in " + spec.source() + " has shape "
                     + spec.shapeString() + ", expected " + Arrays.toString(expectedShape));
         }
+        if (quantization.appliesTo(tensorName, expectedShape)) {
+            String placeholder = tensorName + "#quantized";
+            quantizedByPlaceholder.computeIfAbsent(placeholder, p -> new QuantizedWeight(spec, quantization, act(),
+                    tensorName + ".q" + quantization.bits() + "_b" + quantization.blockSize(),
+                    tensorName + ".q" + quantization.bits() + "_b" + quantization.blockSize() + "_scales"));
+            return new Value(placeholder);
+        }
         Value raw = declaredWeights.computeIfAbsent(tensorName, n -> declareExternal(spec));
         if (spec.type() == act()) {
             return raw;
@@ -101,6 +141,51 @@ public final class GraphBuilder {
     /** Names of the external initializers this graph needs, in declaration order. */
     public List<String> weightNames() {
         return List.copyOf(declaredWeights.keySet());
+    }
+
+    /** The quantized weights this graph uses (the runtime supplies their initializers), in declaration order. */
+    public List<QuantizedWeight> quantizedWeights() {
+        return List.copyOf(declaredQuantized.values());
+    }
+
+    public WeightQuantization quantization() {
+        return quantization;
+    }
+
+    /**
+     * The quantized weight behind {@code weight} when {@link #weight} returned a placeholder for it, declaring its
+     * initializers on first use; null for an ordinary value.
+     */
+    QuantizedWeight quantized(Value weight) {
+        QuantizedWeight q = quantizedByPlaceholder.get(weight.name());
+        if (q != null && !declaredQuantized.containsKey(q.packedName())) {
+            declaredQuantized.put(q.packedName(), q);
+            long blocks = q.quantization().blocks(q.k());
+            declarePlaceholder(q.packedName(), DType.UINT8, q.source(),
+                    new long[] {q.n(), blocks, q.quantization().blobBytes()});
+            declarePlaceholder(q.scalesName(), q.scaleType(), q.source(), new long[] {q.n() * blocks});
+        }
+        return q;
+    }
+
+    /**
+     * An initializer whose bytes the runtime supplies by name (addInitializer). ONNX wants a data location, so it
+     * points at the start of the source tensor's region in its file; ORT never reads it.
+     */
+    private void declarePlaceholder(String initializer, DType type, TensorSpec source, long[] shape) {
+        long bytes = type.byteSize();
+        for (long d : shape) {
+            bytes = Math.multiplyExact(bytes, d);
+        }
+        TensorProto.Builder t = TensorProto.newBuilder().setName(initializer).setDataType(type.onnxCode())
+                .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", java.nio.file.Path.of(source.source()).getFileName().toString()))
+                .addExternalData(entry("offset", Long.toString(source.offset())))
+                .addExternalData(entry("length", Long.toString(bytes)));
+        for (long d : shape) {
+            t.addDims(d);
+        }
+        graph.addInitializer(t);
     }
 
     public boolean hasWeight(String tensorName) {
@@ -389,6 +474,15 @@ public final class GraphBuilder {
     // ---- serialisation ---------------------------------------------------------------------------------
 
     public byte[] toModelBytes() {
+        for (NodeProto node : graph.getNodeList()) {
+            for (String in : node.getInputList()) {
+                if (quantizedByPlaceholder.containsKey(in)) {
+                    throw new IllegalStateException("weight '" + quantizedByPlaceholder.get(in).source().name()
+                            + "' is quantized but " + node.getOpType() + " node " + node.getName()
+                            + " uses it directly; only a linear can use a quantized weight");
+                }
+            }
+        }
         ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("dit-fn")
                 .setGraph(graph.clone().setName(name))
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));

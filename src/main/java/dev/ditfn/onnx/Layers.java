@@ -15,8 +15,21 @@ public final class Layers {
         this.g = g;
     }
 
-    /** {@code x · Wᵀ + b} with {@code W} stored {@code [out, in]} (ORT folds the transpose at load). */
+    /**
+     * {@code x · Wᵀ + b} with {@code W} stored {@code [out, in]} (ORT folds the transpose at load). A weight the graph
+     * quantizes ({@link GraphBuilder#weight} under a {@link WeightQuantization}) runs as
+     * {@code com.microsoft:MatMulNBits} then {@code Add} of the bias.
+     */
     public Value linear(Value x, Value weight, Value bias) {
+        GraphBuilder.QuantizedWeight q = g.quantized(weight);
+        if (q != null) {
+            Value y = g.contribOp("MatMulNBits", java.util.List.of(x, new Value(q.packedName()),
+                    new Value(q.scalesName())), Attr.of("K", q.k()), Attr.of("N", q.n()),
+                    Attr.of("bits", (long) q.quantization().bits()),
+                    Attr.of("block_size", (long) q.quantization().blockSize()),
+                    Attr.of("accuracy_level", (long) q.quantization().accuracyLevel()));
+            return bias == null ? y : g.add(y, bias);
+        }
         Value lead = g.slice(g.shape(x), 0, 0, -1);
         Value flat = g.reshape(x, g.concat(0, g.constLongs(-1), g.slice(g.shape(x), 0, -1, Long.MAX_VALUE)));
         Value y = g.gemm(flat, weight, bias, true);

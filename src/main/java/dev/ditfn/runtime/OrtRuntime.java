@@ -7,8 +7,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
+import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.TensorSpec;
+import dev.ditfn.weights.BlockQuantizer;
 import dev.ditfn.weights.WeightStore;
 
 import java.util.ArrayList;
@@ -87,6 +89,18 @@ public final class OrtRuntime {
                 OnnxTensor t = mappedTensor(weights.spec(name), weights);
                 tensors.add(t);
                 options.addInitializer(name, t);
+            }
+            for (GraphBuilder.QuantizedWeight q : graph.quantizedWeights()) {
+                // quantized from the mapped weight into direct buffers, which the tensors (owned by the session) keep
+                BlockQuantizer.Quantized data = BlockQuantizer.quantize(weights.data(q.source().name()),
+                        q.source().type(), q.n(), q.k(), q.quantization(), q.scaleType());
+                OnnxTensor packed = OnnxTensor.createTensor(env, data.packed(), data.packedShape(), OnnxJavaType.UINT8);
+                tensors.add(packed);
+                options.addInitializer(q.packedName(), packed);
+                OnnxTensor scales = OnnxTensor.createTensor(env, data.scales(), data.scalesShape(),
+                        q.scaleType() == DType.FLOAT32 ? OnnxJavaType.FLOAT : OnnxJavaType.FLOAT16);
+                tensors.add(scales);
+                options.addInitializer(q.scalesName(), scales);
             }
             OrtSession session = env.createSession(graph.toModelBytes(), options);
             return new ModelSession(session, tensors);

@@ -40,6 +40,20 @@ public final class ReferenceMath {
         return m;
     }
 
+    /** {@code ‖actual − expected‖₂ / ‖expected‖₂}: how far an approximation (e.g. quantized weights) lands. */
+    public static double relativeL2(double[] expected, double[] actual) {
+        if (expected.length != actual.length) {
+            throw new IllegalArgumentException(expected.length + " values against " + actual.length);
+        }
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+            diff += (expected[i] - actual[i]) * (expected[i] - actual[i]);
+            norm += expected[i] * expected[i];
+        }
+        return Math.sqrt(diff / norm);
+    }
+
     public static double[] d(float[] x) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) {

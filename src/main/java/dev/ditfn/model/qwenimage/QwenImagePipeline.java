@@ -129,7 +129,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.numLayers();
             var transformer = parts.own(new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
-                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks))));
+                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)), options.quantization()));
 
             stage.accept("vae decoder");
             QwenImageVaeConfig vaeConfig = QwenImageVaeConfig.fromJson(snapshot.config("vae"));

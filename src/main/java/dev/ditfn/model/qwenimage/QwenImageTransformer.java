@@ -10,6 +10,7 @@ import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Layers;
 import dev.ditfn.onnx.Value;
 import dev.ditfn.onnx.WeightCatalog;
+import dev.ditfn.onnx.WeightQuantization;
 
 import java.util.List;
 
@@ -98,15 +99,28 @@ public final class QwenImageTransformer implements SegmentGraphs {
         return STREAMS;
     }
 
-    /** Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read. */
+    /**
+     * Full precision kept for the timestep MLP, the patch embedder and the final layer (small, and every token's
+     * output goes through them).
+     */
+    public static WeightQuantization quantizationOf(WeightQuantization requested) {
+        return requested.keeping("time_text_embed.", "img_in.", "norm_out.", "proj_out.");
+    }
+
+    /**
+     * Emits the graph of {@code segment}; weights are declared (shape-checked) from {@code weights}, not read; linears
+     * quantized as {@link #quantizationOf} says.
+     */
     @Override
-    public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
+    public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment,
+            WeightQuantization quantization) {
         if (segment.to() > config.numLayers() || segment.modulatedInput() && segment.from() >= config.numLayers()) {
             throw new IllegalArgumentException("segment " + segment + " exceeds the model's " + config.numLayers()
                     + " blocks (num_layers)");
         }
         GraphBuilder g = new GraphBuilder("qwenimage_transformer_" + segment.from() + "_" + segment.to()
-                + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights);
+                + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights,
+                quantizationOf(quantization));
         new Emitter(g).emit(segment);
         return g;
     }

@@ -108,7 +108,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.nLayers();
             var transformer = parts.own(new SegmentedTransformer(runtime, new ZImageTransformer(transformerConfig),
-                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks))));
+                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)), options.quantization()));
 
             stage.accept("vae decoder");
             AutoencoderKlConfig vaeConfig = AutoencoderKlConfig.fromJson(snapshot.config("vae"));

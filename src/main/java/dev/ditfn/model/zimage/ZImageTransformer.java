@@ -10,6 +10,7 @@ import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Layers;
 import dev.ditfn.onnx.Value;
 import dev.ditfn.onnx.WeightCatalog;
+import dev.ditfn.onnx.WeightQuantization;
 
 import java.util.List;
 
@@ -73,8 +74,17 @@ public final class ZImageTransformer implements SegmentGraphs {
         return List.of(X);
     }
 
+    /**
+     * Full precision kept for the timestep MLP, the patch embedder and the final layer (small, and every token's
+     * output goes through them), and the pad tokens (not linears).
+     */
+    public static WeightQuantization quantizationOf(WeightQuantization requested) {
+        return requested.keeping("t_embedder.", "all_x_embedder.", "all_final_layer.", "x_pad_token", "cap_pad_token");
+    }
+
     @Override
-    public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment) {
+    public GraphBuilder build(GraphTarget target, WeightCatalog weights, TransformerSegment segment,
+            WeightQuantization quantization) {
         if (segment.to() > config.nLayers()) {
             throw new IllegalArgumentException("segment " + segment + " exceeds the model's " + config.nLayers()
                     + " layers (n_layers)");
@@ -83,7 +93,8 @@ public final class ZImageTransformer implements SegmentGraphs {
             throw new IllegalArgumentException("segment " + segment + ": the probe is computed by the prologue only");
         }
         GraphBuilder g = new GraphBuilder("zimage_transformer_" + segment.from() + "_" + segment.to()
-                + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights);
+                + (segment.prologue() ? "_p" : "") + (segment.epilogue() ? "_e" : ""), target, weights,
+                quantizationOf(quantization));
         new Emitter(g).emit(segment);
         return g;
     }

@@ -34,35 +34,53 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SegmentedQwenImageTest {
     /** Same kernels on the same data; chaining only moves tensors between sessions. */
     private static final float TOLERANCE = 1e-5f;
-    private static final QwenImageTransformerConfig CONFIG = new QwenImageTransformerConfig(2, 64, 16, 4, 32, 2, 32,
+    static final QwenImageTransformerConfig CONFIG = new QwenImageTransformerConfig(2, 64, 16, 4, 32, 2, 32,
             new int[] {8, 12, 12});
+
+    /** The 4-block test model and one forward's inputs (fixed seeds). */
+    record Fixture(QwenTestModel model, QwenImageConditioning cond, OnnxTensor hidden, OnnxTensor timestep)
+            implements AutoCloseable {
+        static Fixture open(Path dir, OrtRuntime runtime) throws Exception {
+            Random rnd = new Random(1);
+            int h2 = 4;
+            int w2 = 3;
+            int textLen = 6;
+            float[] latents = QwenTestModel.normal(rnd, h2 * w2 * 64);
+            float[] prompt = QwenTestModel.normal(rnd, textLen * 32);
+            return new Fixture(new QwenTestModel(dir, CONFIG, 5), new QwenImageConditioning(runtime.env(),
+                    DType.FLOAT32, CONFIG, prompt, textLen, h2, w2), Tensors.of(runtime.env(), DType.FLOAT32, latents, 1,
+                    h2 * w2, 64), Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.7f}, 1));
+        }
+
+        Map<String, OnnxTensor> inputs() {
+            return cond.with(hidden, timestep);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (model; cond; hidden; timestep) {
+                // closes each
+            }
+        }
+    }
 
     @Test
     void everyPartitionGivesTheMonolithicVelocity(@TempDir Path dir) throws Exception {
         OrtRuntime runtime = QwenTestModel.runtime();
-        Random rnd = new Random(1);
-        int h2 = 4;
-        int w2 = 3;
-        int textLen = 6;
-        float[] latents = QwenTestModel.normal(rnd, h2 * w2 * 64);
-        float[] prompt = QwenTestModel.normal(rnd, textLen * 32);
-        try (QwenTestModel model = new QwenTestModel(dir, CONFIG, 5);
-                var cond = new QwenImageConditioning(runtime.env(), DType.FLOAT32, CONFIG, prompt, textLen, h2, w2);
-                OnnxTensor hidden = Tensors.of(runtime.env(), DType.FLOAT32, latents, 1, h2 * w2, 64);
-                OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.7f}, 1);
+        try (Fixture f = Fixture.open(dir, runtime);
                 ModelSession monolithic = runtime.createSession(new QwenImageTransformer(CONFIG).build(
-                        GraphTarget.CPU_FP32, model.store, TransformerSegment.whole(4)), model.store)) {
-            Map<String, OnnxTensor> inputs = cond.with(hidden, timestep);
+                        GraphTarget.CPU_FP32, f.model().store, TransformerSegment.whole(4)), f.model().store)) {
+            Map<String, OnnxTensor> inputs = f.inputs();
             float[] whole;
             Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
             feeds.keySet().retainAll(monolithic.session().getInputNames());
             try (OrtSession.Result r = monolithic.run(feeds)) {
                 whole = Tensors.floats(r.get(0));
             }
-            assertEquals(h2 * w2 * 64, whole.length);
+            assertEquals(4 * 3 * 64, whole.length);
             for (List<Integer> cuts : List.of(List.<Integer>of(), List.of(1), List.of(1, 3), List.of(2), List.of(1, 2, 3))) {
                 try (SegmentedTransformer t = new SegmentedTransformer(runtime, new QwenImageTransformer(CONFIG),
-                        model.store, new SegmentPartition(4, cuts));
+                        f.model().store, new SegmentPartition(4, cuts));
                         TransformerPass pass = t.pass(inputs)) {
                     assertEquals(cuts.size() + 3, t.sessionCount(), "prologue, one per block range, epilogue");
                     assertArrayEquals(whole, pass.forward(), TOLERANCE, "cuts " + cuts);

@@ -38,20 +38,39 @@ class SegmentedZImageTest {
     private static final float TOLERANCE = 1e-5f;
     static final ZImageTransformerConfig CONFIG = ZImageTransformerConfig.small(64, 2, 4, 24, new int[] {8, 12, 12});
 
+    /** The 4-layer test model and one forward's inputs (fixed seeds). */
+    record Fixture(GraphRunner runner, ZImageSequence seq, ZImageConditioning cond, OnnxTensor patches,
+            OnnxTensor timestep) implements AutoCloseable {
+        static Fixture open(Path dir, OrtRuntime runtime) throws Exception {
+            Random rnd = new Random(1);
+            ZImageSequence seq = new ZImageSequence(16, 8, 6, 5);
+            GraphRunner runner = new GraphRunner(dir, "diffusion_pytorch_model.safetensors")
+                    .random(DType.FLOAT32, 5, CONFIG::writeRandomWeights);
+            return new Fixture(runner, seq, new ZImageConditioning(runtime.env(), DType.FLOAT32, new ZImageRope(CONFIG),
+                    seq, TestData.normal(rnd, 5 * 24), 24), Tensors.of(runtime.env(), DType.FLOAT32,
+                    seq.patchify(TestData.normal(rnd, 16 * 8 * 6)), 1, seq.paddedImageTokens(), 64),
+                    Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.3f}, 1));
+        }
+
+        Map<String, OnnxTensor> inputs() {
+            return cond.with(patches, timestep);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try (runner; cond; patches; timestep) {
+                // closes each
+            }
+        }
+    }
+
     @Test
     void everyPartitionGivesTheMonolithicOutput(@TempDir Path dir) throws Exception {
         OrtRuntime runtime = CpuRuntime.shared();
-        Random rnd = new Random(1);
-        ZImageSequence seq = new ZImageSequence(16, 8, 6, 5);
-        try (GraphRunner runner = new GraphRunner(dir, "diffusion_pytorch_model.safetensors")
-                .random(DType.FLOAT32, 5, CONFIG::writeRandomWeights);
-                var cond = new ZImageConditioning(runtime.env(), DType.FLOAT32, new ZImageRope(CONFIG), seq,
-                        TestData.normal(rnd, 5 * 24), 24);
-                OnnxTensor patches = Tensors.of(runtime.env(), DType.FLOAT32,
-                        seq.patchify(TestData.normal(rnd, 16 * 8 * 6)), 1, seq.paddedImageTokens(), 64);
-                OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.3f}, 1)) {
-            WeightStore store = runner.store();
-            Map<String, OnnxTensor> inputs = cond.with(patches, timestep);
+        try (Fixture f = Fixture.open(dir, runtime)) {
+            ZImageSequence seq = f.seq();
+            WeightStore store = f.runner().store();
+            Map<String, OnnxTensor> inputs = f.inputs();
             float[] whole;
             try (ModelSession monolithic = runtime.createSession(new ZImageTransformer(CONFIG).build(
                     GraphTarget.CPU_FP32, store, TransformerSegment.whole(4)), store)) {
