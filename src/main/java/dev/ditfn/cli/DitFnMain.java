@@ -4,6 +4,7 @@ import dev.ditfn.bench.BenchCommand;
 import dev.ditfn.bench.CalibrateCommand;
 import dev.ditfn.app.ModelFamilies;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.scenes.SceneDatasetCommand;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -14,7 +15,8 @@ import java.util.Arrays;
  * Entry point. Without arguments (or with Quarkus' own) it serves the function. {@code write-model} writes a
  * generated Qwen-Image snapshot in the diffusers layout and exits, without starting the server:
  * {@code java -jar quarkus-run.jar write-model --preset tiny|bench [--dtype f32|bf16|f16] [--seed N] DIR}.
- * {@code bench} and {@code calibrate} (package {@code dev.ditfn.bench}) also run without the server.
+ * {@code bench} and {@code calibrate} (package {@code dev.ditfn.bench}) also run without the server, and so does
+ * {@code scenes} ({@code dev.ditfn.scenes}), which writes a captioned data set of rendered scenes.
  */
 @QuarkusMain
 public final class DitFnMain {
@@ -32,6 +34,10 @@ public final class DitFnMain {
         if (args.length > 0 && args[0].equals("calibrate")) {
             System.setProperty("java.awt.headless", "true");
             System.exit(CalibrateCommand.main(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (args.length > 0 && args[0].equals("scenes")) {
+            System.setProperty("java.awt.headless", "true");
+            System.exit(SceneDatasetCommand.main(Arrays.copyOfRange(args, 1, args.length)));
         }
         Quarkus.run(args);
     }
