@@ -107,7 +107,7 @@ public final class SceneCaption {
             List<PartialObject> objects;
             if (at + 3 < words.length && words[at + 2].equals("background") && words[at + 3].equals("with")) {
                 background = readBackground();
-                at++;
+                read("with");
                 objects = readObjects();
             } else {
                 objects = readObjects();
