@@ -5,20 +5,29 @@ import dev.ditfn.bench.CalibrateCommand;
 import dev.ditfn.bench.TraceCommand;
 import dev.ditfn.app.ModelFamilies;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.scenes.SceneDatasetCommand;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Entry point. Without arguments (or with Quarkus' own) it serves the function. {@code write-model} writes a
  * generated Qwen-Image snapshot in the diffusers layout and exits, without starting the server:
  * {@code java -jar quarkus-run.jar write-model --preset tiny|bench [--dtype f32|bf16|f16] [--seed N] DIR}.
- * {@code bench} and {@code calibrate} (package {@code dev.ditfn.bench}) also run without the server.
+ * {@code bench} and {@code calibrate} (package {@code dev.ditfn.bench}) also run without the server, and so does
+ * {@code trace} (one run with its inputs as {@code .npy} files, for cross-checks) and {@code scenes}
+ * ({@code dev.ditfn.scenes}), which writes a captioned data set of rendered scenes.
  */
 @QuarkusMain
 public final class DitFnMain {
+    /** Commands that run without the server; they may draw charts or images, so AWT runs headless. */
+    private static final Map<String, Function<String[], Integer>> TOOLS = Map.of("bench", BenchCommand::main,
+            "calibrate", CalibrateCommand::main, "trace", TraceCommand::main, "scenes", SceneDatasetCommand::main);
+
     private DitFnMain() {
     }
 
@@ -26,17 +35,10 @@ public final class DitFnMain {
         if (args.length > 0 && args[0].equals("write-model")) {
             System.exit(writeModel(Arrays.copyOfRange(args, 1, args.length)));
         }
-        if (args.length > 0 && args[0].equals("bench")) {
+        Function<String[], Integer> tool = args.length > 0 ? TOOLS.get(args[0]) : null;
+        if (tool != null) {
             System.setProperty("java.awt.headless", "true");
-            System.exit(BenchCommand.main(Arrays.copyOfRange(args, 1, args.length)));
-        }
-        if (args.length > 0 && args[0].equals("calibrate")) {
-            System.setProperty("java.awt.headless", "true");
-            System.exit(CalibrateCommand.main(Arrays.copyOfRange(args, 1, args.length)));
-        }
-        if (args.length > 0 && args[0].equals("trace")) {
-            System.setProperty("java.awt.headless", "true");
-            System.exit(TraceCommand.main(Arrays.copyOfRange(args, 1, args.length)));
+            System.exit(tool.apply(Arrays.copyOfRange(args, 1, args.length)));
         }
         Quarkus.run(args);
     }

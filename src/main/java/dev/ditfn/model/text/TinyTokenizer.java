@@ -27,6 +27,10 @@ import java.util.regex.Matcher;
  * pairs ({@link #COMMON_MERGES}), then merges that make every pre-token of the Qwen-Image prompt template's fixed text
  * ({@code system}, {@code Describe}, {@code Ġthe}, ..., {@code user}, {@code assistant}) a single token, so that, as
  * with the real Qwen2 vocabulary, the template's system turn plus {@code <|im_start|>user\n} is exactly 34 tokens.
+ *
+ * <p>The static methods use that default tokenizer. {@link #withWords(List)} builds another one whose whole-word
+ * merges also cover given texts (e.g. a captioned data set's vocabulary); its first ids match the default's, its
+ * special token ids follow its larger vocabulary.
  */
 public final class TinyTokenizer {
     /** Common pairs, lowest rank first (GPT-2-like). */
@@ -54,12 +58,35 @@ public final class TinyTokenizer {
     public static final List<String> SPECIAL_TOKENS = List.of(END_OF_TEXT, IM_START, IM_END, VISION_START, VISION_END,
             IMAGE_PAD);
 
-    private static final Model MODEL = build();
+    private static final TinyTokenizer DEFAULT = new TinyTokenizer(WHOLE_WORDS);
+
+    /** Embedding rows a text encoder needs for the default tokenizer (largest id + 1). */
+    public static final int VOCAB_SIZE = DEFAULT.vocabSize();
+
+    private final Model model;
+
+    private TinyTokenizer(List<String> wholeWords) {
+        this.model = build(wholeWords);
+    }
+
+    /**
+     * A tokenizer whose merges make every pre-token of the template text and of {@code texts} a single token (a word
+     * with its leading space, e.g. {@code Ġcircle}); the default tokenizer's merges come first, unchanged.
+     */
+    public static TinyTokenizer withWords(List<String> texts) {
+        List<String> words = new ArrayList<>(WHOLE_WORDS);
+        words.addAll(texts);
+        return new TinyTokenizer(words);
+    }
 
     /** Embedding rows a text encoder needs for this tokenizer (largest id + 1). */
-    public static final int VOCAB_SIZE = MODEL.vocabSize();
+    public int vocabSize() {
+        return model.vocabSize();
+    }
 
-    private TinyTokenizer() {
+    /** This tokenizer, without files. */
+    public ByteLevelBpeTokenizer bpe() {
+        return new ByteLevelBpeTokenizer(model.vocab(), model.merges(), model.special(), END_OF_TEXT);
     }
 
     private record Model(Map<String, Integer> vocab, List<String[]> merges, Map<String, Integer> special) {
@@ -68,7 +95,7 @@ public final class TinyTokenizer {
         }
     }
 
-    private static Model build() {
+    private static Model build(List<String> wholeWords) {
         Map<String, Integer> vocab = new LinkedHashMap<>();
         for (int i = 0; i < 256; i++) {
             vocab.put(String.valueOf(ByteLevelBpeTokenizer.byteSymbol(gpt2Order(i))), i);
@@ -78,7 +105,7 @@ public final class TinyTokenizer {
         for (String m : COMMON_MERGES) {
             addMerge(m.split(" "), vocab, merges, ranks);
         }
-        for (String text : WHOLE_WORDS) {
+        for (String text : wholeWords) {
             Matcher m = ByteLevelBpeTokenizer.PRETOKENIZE.matcher(text);
             while (m.find()) {
                 String word = ByteLevelBpeTokenizer.byteLevel(m.group());
@@ -122,9 +149,9 @@ public final class TinyTokenizer {
         vocab.putIfAbsent(pair[0] + pair[1], vocab.size());
     }
 
-    /** The tokenizer itself, without files. */
+    /** The default tokenizer itself, without files. */
     public static ByteLevelBpeTokenizer tokenizer() {
-        return new ByteLevelBpeTokenizer(MODEL.vocab(), MODEL.merges(), MODEL.special(), END_OF_TEXT);
+        return DEFAULT.bpe();
     }
 
     /**
@@ -135,21 +162,30 @@ public final class TinyTokenizer {
      * @return the vocabulary size a text encoder needs ({@link #VOCAB_SIZE})
      */
     public static int write(Path dir) {
+        return DEFAULT.writeTo(dir);
+    }
+
+    /**
+     * Writes this tokenizer's files into {@code dir}, as {@link #write(Path)} does for the default one.
+     *
+     * @return {@link #vocabSize()}
+     */
+    public int writeTo(Path dir) {
         ObjectMapper json = new ObjectMapper();
         try {
             Files.createDirectories(dir);
             ObjectNode vocab = json.createObjectNode();
-            MODEL.vocab().forEach(vocab::put);
+            model.vocab().forEach(vocab::put);
             json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("vocab.json").toFile(), vocab);
             StringBuilder merges = new StringBuilder("#version: 0.2\n");
-            for (String[] m : MODEL.merges()) {
+            for (String[] m : model.merges()) {
                 merges.append(m[0]).append(' ').append(m[1]).append('\n');
             }
             Files.writeString(dir.resolve("merges.txt"), merges, StandardCharsets.UTF_8);
             ObjectNode config = json.createObjectNode();
             config.put("add_prefix_space", false);
             ObjectNode decoder = config.putObject("added_tokens_decoder");
-            MODEL.special().forEach((content, id) -> {
+            model.special().forEach((content, id) -> {
                 ObjectNode t = decoder.putObject(Integer.toString(id));
                 t.put("content", content);
                 t.put("lstrip", false);
@@ -173,7 +209,7 @@ public final class TinyTokenizer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the tiny tokenizer to " + dir, e);
         }
-        return VOCAB_SIZE;
+        return vocabSize();
     }
 
     /**
@@ -184,13 +220,17 @@ public final class TinyTokenizer {
      * @return {@link #VOCAB_SIZE}
      */
     public static int writeTokenizerJson(Path dir, boolean pairMerges) {
+        return DEFAULT.writeTokenizerJsonTo(dir, pairMerges);
+    }
+
+    private int writeTokenizerJsonTo(Path dir, boolean pairMerges) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
-        MODEL.special().forEach((content, id) -> added.addObject().put("id", id).put("content", content)
+        model.special().forEach((content, id) -> added.addObject().put("id", id).put("content", content)
                 .put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", false)
                 .put("special", true));
         root.putObject("normalizer").put("type", "NFC");
@@ -216,9 +256,9 @@ public final class TinyTokenizer {
         model.put("byte_fallback", false);
         model.put("ignore_merges", false);
         ObjectNode vocab = model.putObject("vocab");
-        MODEL.vocab().forEach(vocab::put);
+        this.model.vocab().forEach(vocab::put);
         ArrayNode merges = model.putArray("merges");
-        for (String[] m : MODEL.merges()) {
+        for (String[] m : this.model.merges()) {
             if (pairMerges) {
                 merges.addArray().add(m[0]).add(m[1]);
             } else {
@@ -231,6 +271,6 @@ public final class TinyTokenizer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write tokenizer.json to " + dir, e);
         }
-        return VOCAB_SIZE;
+        return vocabSize();
     }
 }
