@@ -2,6 +2,7 @@ package dev.ditfn.cli;
 
 import dev.ditfn.bench.BenchCommand;
 import dev.ditfn.bench.CalibrateCommand;
+import dev.ditfn.bench.TraceCommand;
 import dev.ditfn.app.ModelFamilies;
 import dev.ditfn.onnx.DType;
 import io.quarkus.runtime.Quarkus;
@@ -32,6 +33,10 @@ public final class DitFnMain {
         if (args.length > 0 && args[0].equals("calibrate")) {
             System.setProperty("java.awt.headless", "true");
             System.exit(CalibrateCommand.main(Arrays.copyOfRange(args, 1, args.length)));
+        }
+        if (args.length > 0 && args[0].equals("trace")) {
+            System.setProperty("java.awt.headless", "true");
+            System.exit(TraceCommand.main(Arrays.copyOfRange(args, 1, args.length)));
         }
         Quarkus.run(args);
     }
