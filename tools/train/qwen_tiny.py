@@ -301,15 +301,20 @@ class _Block(nn.Module):
         def heads(t, S):
             return t.view(B, S, H, hd).transpose(1, 2)
 
-        iq = _rotate_pairs(a.norm_q(heads(a.to_q(xi), N)), img_cos, img_sin)
-        ik = _rotate_pairs(a.norm_k(heads(a.to_k(xi), N)), img_cos, img_sin)
-        iv = heads(a.to_v(xi), N)
-        tq = _rotate_pairs(a.norm_added_q(heads(a.add_q_proj(ei), L)), txt_cos, txt_sin)
-        tk = _rotate_pairs(a.norm_added_k(heads(a.add_k_proj(ei), L)), txt_cos, txt_sin)
-        tv = heads(a.add_v_proj(ei), L)
-        q = torch.cat([tq, iq], dim=2)
-        k = torch.cat([tk, ik], dim=2)
-        v = torch.cat([tv, iv], dim=2)
+        # fused projections (one GEMM per stream; same weights/names), then per-stream QK-norm, joint RoPE
+        iqkv = F.linear(xi, torch.cat([a.to_q.weight, a.to_k.weight, a.to_v.weight]),
+                        torch.cat([a.to_q.bias, a.to_k.bias, a.to_v.bias]))
+        tqkv = F.linear(ei, torch.cat([a.add_q_proj.weight, a.add_k_proj.weight, a.add_v_proj.weight]),
+                        torch.cat([a.add_q_proj.bias, a.add_k_proj.bias, a.add_v_proj.bias]))
+        iq, ik, iv = iqkv.split(d, dim=-1)
+        tq, tk, tv = tqkv.split(d, dim=-1)
+        q = torch.cat([a.norm_added_q(heads(tq, L)), a.norm_q(heads(iq, N))], dim=2)
+        k = torch.cat([a.norm_added_k(heads(tk, L)), a.norm_k(heads(ik, N))], dim=2)
+        v = torch.cat([heads(tv, L), heads(iv, N)], dim=2)
+        cos = torch.cat([txt_cos, img_cos], dim=0)
+        sin = torch.cat([txt_sin, img_sin], dim=0)
+        q = _rotate_pairs(q, cos, sin)
+        k = _rotate_pairs(k, cos, sin)
         s = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
         if bias is not None:
             s = s + bias
