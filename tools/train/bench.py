@@ -12,7 +12,7 @@ torch.set_num_threads(2)
 torch.manual_seed(0)
 
 
-def timeit(fn, reps=5):
+def timeit(fn, reps=3):
     fn()
     t = time.perf_counter()
     for _ in range(reps):
