@@ -24,6 +24,11 @@ final class Args {
         }
     }
 
+    /** Whether the option was given. */
+    boolean has(String key) {
+        return values.containsKey(key);
+    }
+
     String get(String key, String fallback) {
         return values.getOrDefault(key, fallback);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ditfn.config.Device;
 import dev.ditfn.model.qwenimage.QwenImagePipeline;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.scenes.FidelitySummary;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -26,21 +27,32 @@ import java.util.Set;
 public final class BenchCommand {
     public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench|edit-bench|zimage-bench|...] "
             + "[--steps 28,50] "
-            + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--settings FILE] [--rounds N] [--out DIR] "
-            + "[--device cpu|cuda|cann] [--cfg-scale 4] [--edit-area 65536]";
+            + "[--size 256x256] [--prompts FILE | --eval-captions N] [--seeds 1,2] [--settings FILE] [--rounds N] [--out DIR] "
+            + "[--device cpu|cuda|cann] [--cfg-scale 4] [--edit-area 65536]\n"
+            + "  --eval-captions N: the first N distinct held-out scene captions of SceneSampler(seed "
+            + BenchHarness.EVAL_CAPTIONS_SEED + "), SceneSplit.EVAL; prompts that are scene captions get a fidelity "
+            + "score (SceneFidelity pass share)";
     static final Set<String> OPTIONS = Set.of("cfg-scale", "edit-area", "model", "preset", "steps", "size", "prompts",
-            "seeds", "settings", "rounds", "out", "device");
+            "eval-captions", "seeds", "settings", "rounds", "out", "device");
     static final List<String> STAGES = List.of("text_encode", "denoise", "decode");
 
-    /** One measured image. */
-    record Sample(int steps, String setting, int prompt, long seed, double wallMs, Map<String, Double> stagesMs,
+    /** One measured image; {@code prompt} indexes the run's prompts, {@code promptText} is that prompt. */
+    record Sample(int steps, String setting, int prompt, String promptText, long seed, double wallMs, Map<String, Double> stagesMs,
             double fraction, BufferedImage image) {
     }
 
-    /** One table row: a setting at one step count. */
+    /**
+     * One table row: a setting at one step count. {@code fidelitySummary} covers the images whose prompt is a scene
+     * caption (see {@link CaptionFidelity}); null when none is.
+     */
     public record Row(int steps, String setting, int images, double medianMs, double speedup, double fraction,
             double ideal, double efficiency, double meanPsnr, double worstPsnr, double meanSsim,
-            Map<String, Double> stageMedianMs, double peakRssMib) {
+            Map<String, Double> stageMedianMs, double peakRssMib, FidelitySummary fidelitySummary) {
+
+        /** The share of this setting's captioned images that pass SceneFidelity; NaN when no prompt is a caption. */
+        public double fidelity() {
+            return fidelitySummary == null ? Double.NaN : fidelitySummary.accuracy();
+        }
     }
 
     /** Everything a run produced. */
@@ -70,7 +82,7 @@ public final class BenchCommand {
         Args a = new Args(args, OPTIONS);
         List<Integer> stepCounts = a.integers("steps", "28,50");
         int[] size = a.size("size", "256x256");
-        List<String> prompts = BenchHarness.prompts(a.path("prompts"));
+        List<String> prompts = BenchHarness.prompts(a, size);
         List<Long> seeds = a.longs("seeds", "1,2");
         List<BenchSettings.Setting> settings = a.path("settings") == null ? BenchSettings.defaults()
                 : BenchSettings.read(a.path("settings"));
@@ -122,7 +134,7 @@ public final class BenchCommand {
                                         size[1], s.cache()), null);
                                 double ms = (System.nanoTime() - t0) / 1e6;
                                 progress.after(ms);
-                                samples.add(new Sample(steps, s.name(), p, seed, ms, g.timingsMs(),
+                                samples.add(new Sample(steps, s.name(), p, prompts.get(p), seed, ms, g.timingsMs(),
                                         BenchHarness.blocksFraction(g), BenchHarness.image(g)));
                             }
                         }
@@ -172,9 +184,15 @@ public final class BenchCommand {
             rows.add(new Row(steps, setting.name(), mine.size(), ms, speedup, fraction, 1 / fraction,
                     speedup * fraction, ImageMetrics.mean(psnr),
                     psnr.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN), ImageMetrics.mean(ssim),
-                    stages, rss));
+                    stages, rss, fidelity(mine)));
         }
         return rows;
+    }
+
+    /** SceneFidelity over the samples whose prompt is a scene caption; null when none is. */
+    static FidelitySummary fidelity(List<Sample> samples) {
+        return CaptionFidelity.summary(samples.stream()
+                .flatMap(s -> CaptionFidelity.score(s.promptText(), s.image()).stream()).toList());
     }
 
     /** Progress and ETA on stderr, from the mean wall time per image so far. */

@@ -15,6 +15,9 @@ import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.ImageCodec;
 import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.runtime.ExecutionProviders;
+import dev.ditfn.scenes.CaptionedScene;
+import dev.ditfn.scenes.SceneSampler;
+import dev.ditfn.scenes.SceneSplit;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.weights.DiffusersSnapshot;
 import io.smallrye.config.PropertiesConfigSource;
@@ -48,6 +51,8 @@ public final class BenchHarness implements AutoCloseable {
             "a red vintage car parked on a cobblestone street at dusk",
             "a bowl of ramen with a soft-boiled egg, studio lighting");
     public static final String NEGATIVE_PROMPT = " ";
+    /** The scene sampler seed whose held-out stream {@code --eval-captions} reads (fixed, so runs compare). */
+    public static final long EVAL_CAPTIONS_SEED = 1;
     public static final float DEFAULT_CFG_SCALE = 4f;
 
     /** Edit models' input area in bench runs (VAE and vision image): 256², the bench's default output size. */
@@ -189,6 +194,34 @@ public final class BenchHarness implements AutoCloseable {
 
     public static double blocksFraction(GenerationResult r) {
         return ((Number) r.cache().get("blocks_computed_fraction")).doubleValue();
+    }
+
+    /**
+     * The prompts of a run: {@code --eval-captions N} (see {@link #evalCaptions}), or the file {@code --prompts},
+     * or {@link #DEFAULT_PROMPTS}; held-out captions need images SceneFidelity can score, so a square size.
+     */
+    static List<String> prompts(Args a, int[] size) {
+        if (!a.has("eval-captions")) {
+            return prompts(a.path("prompts"));
+        }
+        if (a.has("prompts")) {
+            throw new IllegalArgumentException("--eval-captions and --prompts are mutually exclusive");
+        }
+        int n = a.integer("eval-captions", 0);
+        if (n < 1) {
+            throw new IllegalArgumentException("--eval-captions must be >= 1");
+        }
+        CaptionFidelity.requireScorable(size, "--eval-captions");
+        return evalCaptions(n);
+    }
+
+    /**
+     * The first {@code n} distinct captions of {@code new SceneSampler(EVAL_CAPTIONS_SEED).stream(SceneSplit.EVAL)}:
+     * scenes the model never trained on, the same on every run.
+     */
+    public static List<String> evalCaptions(int n) {
+        return new SceneSampler(EVAL_CAPTIONS_SEED).stream(SceneSplit.EVAL).map(CaptionedScene::caption).distinct()
+                .limit(n).toList();
     }
 
     public static List<String> prompts(Path file) {

@@ -1,5 +1,7 @@
 package dev.ditfn.bench;
 
+import dev.ditfn.scenes.FidelitySummary;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -12,7 +14,7 @@ import java.util.Map;
 /** Writes a bench run's results.md, results.csv, results.json, contact-sheet.png and speed-quality.png. */
 final class BenchReport {
     static final String CSV_HEADER = "steps,setting,images,median_ms,speedup,blocks_computed_fraction,ideal_speedup,"
-            + "efficiency,psnr_mean_db,psnr_worst_db,ssim_mean,text_encode_ms,denoise_ms,decode_ms,peak_rss_mib";
+            + "efficiency,psnr_mean_db,psnr_worst_db,ssim_mean,text_encode_ms,denoise_ms,decode_ms,peak_rss_mib,fidelity";
 
     private BenchReport() {
     }
@@ -51,6 +53,8 @@ final class BenchReport {
             m.put("ssim_mean", row.meanSsim());
             m.put("stage_median_ms", row.stageMedianMs());
             m.put("peak_rss_mib", row.peakRssMib());
+            m.put("fidelity", finite(row.fidelity())); // null = no prompt is a scene caption
+            m.put("fidelity_checks", checks(row.fidelitySummary()));
             r.add(m);
         }
         json.put("results", r);
@@ -69,6 +73,23 @@ final class BenchReport {
         Charts.writePng(Charts.speedQuality(rows), out.resolve("speed-quality.png"));
     }
 
+    /** The per-check shares of SceneFidelity, null when nothing was scored. */
+    private static Map<String, Object> checks(FidelitySummary f) {
+        if (f == null) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("images", f.count());
+        m.put("accuracy", f.accuracy());
+        m.put("background", f.background());
+        m.put("colour", f.colour());
+        m.put("shape", f.shape());
+        m.put("size", f.size());
+        m.put("position", f.position());
+        m.put("no_extra_objects", f.noExtraObjects());
+        return m;
+    }
+
     private static Double finite(double v) {
         return Double.isFinite(v) ? v : null;
     }
@@ -76,11 +97,12 @@ final class BenchReport {
     static String csv(List<BenchCommand.Row> rows) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (BenchCommand.Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%d,\"%s\",%d,%.1f,%.3f,%.4f,%.3f,%.3f,%s,%s,%.4f,%.1f,%.1f,%.1f,%.0f%n",
+            sb.append(String.format(Locale.ROOT, "%d,\"%s\",%d,%.1f,%.3f,%.4f,%.3f,%.3f,%s,%s,%.4f,%.1f,%.1f,%.1f,%.0f,%s%n",
                     r.steps(), r.setting().replace("\"", "\"\""), r.images(), r.medianMs(), r.speedup(), r.fraction(),
                     r.ideal(), r.efficiency(), db(r.meanPsnr()), db(r.worstPsnr()), r.meanSsim(),
                     r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
-                    r.stageMedianMs().get("decode"), r.peakRssMib()));
+                    r.stageMedianMs().get("decode"), r.peakRssMib(),
+                    Double.isNaN(r.fidelity()) ? "" : String.format(Locale.ROOT, "%.4f", r.fidelity())));
         }
         return sb.toString();
     }
@@ -100,6 +122,9 @@ final class BenchReport {
                 + " x seeds %s x %d round(s), settings interleaved round-robin; wall time per image is the median, "
                 + "speedup is against `none` in the same run; PSNR/SSIM (8-bit RGB / luma, 11x11 Gaussian) against "
                 + "the uncached image of the same prompt and seed\n", size[0], size[1], prompts.size(), seeds, rounds));
+        sb.append("- ").append(CaptionFidelity.DESCRIPTION).append("; — when no prompt is a caption; `--eval-captions N`"
+                + " takes the first N distinct held-out captions of SceneSampler(seed ")
+                .append(BenchHarness.EVAL_CAPTIONS_SEED).append(")\n");
         sb.append("- settings:");
         settings.forEach(s -> sb.append(" `").append(s.name()).append("` = ").append(s.cache()).append(';'));
         sb.append("\n\n");
@@ -116,13 +141,13 @@ final class BenchReport {
 
     static String table(List<BenchCommand.Row> rows) {
         StringBuilder sb = new StringBuilder("| setting | ms/image | speedup | blocks computed | ideal | efficiency | "
-                + "PSNR mean dB | PSNR worst dB | SSIM mean | text_encode ms | denoise ms | decode ms | peak RSS MiB |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "PSNR mean dB | PSNR worst dB | SSIM mean | fidelity | text_encode ms | denoise ms | decode ms | peak RSS MiB |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (BenchCommand.Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.3f | %.2fx | %.0f%% | %s | %s | %.4f | %.1f "
+            sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.3f | %.2fx | %.0f%% | %s | %s | %.4f | %s | %.1f "
                     + "| %.0f | %.1f | %.0f |%n", r.setting(), r.medianMs(), r.speedup(), r.fraction(), r.ideal(),
                     100 * r.efficiency(), db(r.meanPsnr()), db(r.worstPsnr()), r.meanSsim(),
-                    r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
+                    CaptionFidelity.percent(r.fidelity()), r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
                     r.stageMedianMs().get("decode"), r.peakRssMib()));
         }
         return sb.toString();

@@ -4,6 +4,7 @@ import dev.ditfn.cache.Branch;
 import dev.ditfn.cache.RelativeL1;
 import dev.ditfn.config.Device;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.scenes.FidelityResult;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -26,29 +27,59 @@ import java.util.stream.Collectors;
  * first), (b) sweeps {@code rel_l1_thresh} (with the fitted coefficients) and {@code residual_diff_threshold},
  * and recommends per backend the most aggressive setting whose worst PSNR against the uncached image stays at or
  * above {@code --min-psnr}. "Most aggressive" is ranked by the ideal speedup 1/blocks_computed_fraction, since one
- * run per image is too noisy to rank by wall time; measured wall-time speedups are reported beside it.
+ * run per image is too noisy to rank by wall time; measured wall-time speedups are reported beside it. When the
+ * prompts are scene captions, every image is also scored with {@link CaptionFidelity}, and with
+ * {@code --max-fidelity-loss X} a setting must also keep its fidelity at or above the uncached fidelity minus X.
  */
 public final class CalibrateCommand {
     public static final String USAGE = "usage: calibrate [--model DIR | --preset tiny|bench|edit-bench|zimage-bench|...] "
             + "[--steps 50] "
-            + "[--size 256x256] [--prompts FILE] [--seeds 1,2] [--min-psnr 30] [--out DIR] [--device cpu|cuda|cann] "
-            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4] [--edit-area 65536]";
+            + "[--size 256x256] [--prompts FILE | --eval-captions N] [--seeds 1,2] [--min-psnr 30] "
+            + "[--max-fidelity-loss 0.02] [--out DIR] [--device cpu|cuda|cann] "
+            + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4] [--edit-area 65536]\n"
+            + "  --eval-captions N: the first N distinct held-out scene captions of SceneSampler(seed "
+            + BenchHarness.EVAL_CAPTIONS_SEED + "), SceneSplit.EVAL\n"
+            + "  --max-fidelity-loss X: also require fidelity (SceneFidelity pass share) >= uncached fidelity - X; "
+            + "needs scene-caption prompts (default: no fidelity bound)";
     static final Set<String> OPTIONS = Set.of("cfg-scale", "edit-area", "model", "preset", "steps", "size", "prompts",
-            "seeds", "min-psnr", "out", "device", "tea-thresholds", "dbcache-thresholds");
+            "eval-captions", "seeds", "min-psnr", "max-fidelity-loss", "out", "device", "tea-thresholds",
+            "dbcache-thresholds");
     static final String TEA_THRESHOLDS = "0.05,0.1,0.2,0.3,0.4,0.6,0.8,1.0";
     static final String DBCACHE_THRESHOLDS = "0.05,0.08,0.12,0.16,0.24,0.32,0.5,0.8";
 
-    /** One swept setting. */
+    /** One swept setting; {@code fidelity} is its SceneFidelity pass share, NaN when no prompt is a caption. */
     public record Candidate(String backend, String key, double threshold, double fraction, double wallSpeedup,
-            double meanPsnr, double worstPsnr) {
+            double meanPsnr, double worstPsnr, double fidelity) {
         public double ideal() {
             return 1 / fraction;
         }
     }
 
-    /** What a run produced. */
+    /**
+     * What a recommended setting must meet: worst PSNR >= {@code minPsnr}, and fidelity >= {@code minFidelity}
+     * unless that is NaN (no fidelity bound).
+     */
+    record Bounds(double minPsnr, double minFidelity) {
+        /** Slack for comparing shares such as 49/50 with 1 - 0.02, which differ in the last bit. */
+        private static final double SHARE_EPSILON = 1e-9;
+
+        /** The bounds of a run: a fidelity floor only when a loss bound is given. */
+        static Bounds of(double minPsnr, double uncachedFidelity, double maxFidelityLoss) {
+            return new Bounds(minPsnr, Double.isNaN(maxFidelityLoss) ? Double.NaN : uncachedFidelity - maxFidelityLoss);
+        }
+
+        boolean fidelityBounded() {
+            return !Double.isNaN(minFidelity);
+        }
+
+        boolean met(Candidate c) {
+            return c.worstPsnr() >= minPsnr && (!fidelityBounded() || c.fidelity() >= minFidelity - SHARE_EPSILON);
+        }
+    }
+
+    /** What a run produced; {@code uncachedFidelity} is NaN when no prompt is a caption. */
     public record Result(double[] coefficients, int points, List<Candidate> candidates,
-            Map<String, Candidate> recommended, Path out) {
+            Map<String, Candidate> recommended, double uncachedFidelity, Path out) {
     }
 
     private CalibrateCommand() {
@@ -74,9 +105,10 @@ public final class CalibrateCommand {
         Args a = new Args(args, OPTIONS);
         int steps = a.integer("steps", 50);
         int[] size = a.size("size", "256x256");
-        List<String> prompts = BenchHarness.prompts(a.path("prompts"));
+        List<String> prompts = BenchHarness.prompts(a, size);
         List<Long> seeds = a.longs("seeds", "1,2");
         double minPsnr = a.number("min-psnr", 30);
+        double maxFidelityLoss = maxFidelityLoss(a, prompts, size);
         List<Double> teaThresholds = a.doubles("tea-thresholds", TEA_THRESHOLDS);
         List<Double> dbThresholds = a.doubles("dbcache-thresholds", DBCACHE_THRESHOLDS);
         Device device = a.device();
@@ -114,15 +146,20 @@ public final class CalibrateCommand {
                     null);
             Map<String, BufferedImage> refs = new LinkedHashMap<>();
             List<Double> noneMs = new ArrayList<>();
+            List<FidelityResult> refFidelity = new ArrayList<>();
             for (int p = 0; p < prompts.size(); p++) {
                 for (long seed : seeds) {
                     long t0 = System.nanoTime();
                     GenerationResult g = h.generate(h.params(prompts.get(p), seed, steps, size[0], size[1],
                             Map.of("backend", "none")), null);
                     noneMs.add((System.nanoTime() - t0) / 1e6);
-                    refs.put(p + "/" + seed, BenchHarness.image(g));
+                    BufferedImage image = BenchHarness.image(g);
+                    refs.put(p + "/" + seed, image);
+                    CaptionFidelity.score(prompts.get(p), image).ifPresent(refFidelity::add);
                 }
             }
+            double uncachedFidelity = CaptionFidelity.passShare(refFidelity);
+            Bounds bounds = Bounds.of(minPsnr, uncachedFidelity, maxFidelityLoss);
 
             double[] x = xs.stream().mapToDouble(Double::doubleValue).toArray();
             double[] y = ys.stream().mapToDouble(Double::doubleValue).toArray();
@@ -168,21 +205,50 @@ public final class CalibrateCommand {
                 candidates.add(measure(h, "cache_dit", "residual_diff_threshold", t, Map.of("backend", "cache_dit",
                         "residual_diff_threshold", t), prompts, seeds, steps, size, refs, none));
             }
-            Map<String, Candidate> recommended = new LinkedHashMap<>();
-            for (String backend : List.of("tea_cache", "cache_dit")) {
-                candidates.stream().filter(c -> c.backend().equals(backend) && c.worstPsnr() >= minPsnr)
-                        .max((p, q) -> p.ideal() != q.ideal() ? Double.compare(p.ideal(), q.ideal())
-                                : Double.compare(q.threshold(), p.threshold()))
-                        .ifPresent(c -> recommended.put(backend, c));
-            }
-            String frontier = frontier(commandLine, h.modelDescription() + ", " + h.guidance(), steps, size, prompts, seeds, minPsnr,
-                    coefficientsLine, rmse, x.length, candidates, recommended);
+            Map<String, Candidate> recommended = recommend(candidates, bounds);
+            String frontier = frontier(commandLine, h.modelDescription() + ", " + h.guidance(), steps, size, prompts,
+                    seeds, bounds, uncachedFidelity, coefficientsLine, rmse, x.length, candidates, recommended);
             Files.writeString(out.resolve("frontier.md"), frontier);
-            Files.writeString(out.resolve("recommended.properties"), properties(minPsnr, steps, coefficients,
-                    recommended));
+            Files.writeString(out.resolve("recommended.properties"), properties(bounds, uncachedFidelity, steps,
+                    coefficients, recommended));
             System.out.print(frontier);
-            return new Result(coefficients, x.length, candidates, recommended, out);
+            return new Result(coefficients, x.length, candidates, recommended, uncachedFidelity, out);
         }
+    }
+
+    /**
+     * {@code --max-fidelity-loss}, NaN when not given; checked before any model loads, since without captions (or
+     * with images SceneFidelity cannot score) there is no fidelity to bound.
+     */
+    private static double maxFidelityLoss(Args a, List<String> prompts, int[] size) {
+        if (!a.has("max-fidelity-loss")) {
+            return Double.NaN;
+        }
+        double loss = a.number("max-fidelity-loss", Double.NaN);
+        if (!(loss >= 0 && loss <= 1)) {
+            throw new IllegalArgumentException("--max-fidelity-loss must be a share in [0, 1], was " + loss);
+        }
+        if (!CaptionFidelity.anyCaption(prompts)) {
+            throw new IllegalArgumentException("--max-fidelity-loss needs scene-caption prompts (e.g. --eval-captions "
+                    + "N), but no prompt parses as a scene caption");
+        }
+        CaptionFidelity.requireScorable(size, "--max-fidelity-loss");
+        return loss;
+    }
+
+    /**
+     * Per backend, the candidate meeting {@code bounds} with the highest ideal speedup (ties: the lower threshold);
+     * a backend with none is absent.
+     */
+    static Map<String, Candidate> recommend(List<Candidate> candidates, Bounds bounds) {
+        Map<String, Candidate> recommended = new LinkedHashMap<>();
+        for (String backend : List.of("tea_cache", "cache_dit")) {
+            candidates.stream().filter(c -> c.backend().equals(backend) && bounds.met(c))
+                    .max((p, q) -> p.ideal() != q.ideal() ? Double.compare(p.ideal(), q.ideal())
+                            : Double.compare(q.threshold(), p.threshold()))
+                    .ifPresent(c -> recommended.put(backend, c));
+        }
+        return recommended;
     }
 
     private static List<double[]> pairs(double[] x, double[] y) {
@@ -200,22 +266,27 @@ public final class CalibrateCommand {
         List<Double> fractions = new ArrayList<>();
         List<Double> psnr = new ArrayList<>();
         List<Double> ms = new ArrayList<>();
+        List<FidelityResult> fidelity = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
             for (long seed : seeds) {
                 long t0 = System.nanoTime();
                 GenerationResult g = h.generate(h.params(prompts.get(p), seed, steps, size[0], size[1], cache), null);
                 ms.add((System.nanoTime() - t0) / 1e6);
                 fractions.add(BenchHarness.blocksFraction(g));
-                psnr.add(ImageMetrics.psnr(refs.get(p + "/" + seed), BenchHarness.image(g)));
+                BufferedImage image = BenchHarness.image(g);
+                psnr.add(ImageMetrics.psnr(refs.get(p + "/" + seed), image));
+                CaptionFidelity.score(prompts.get(p), image).ifPresent(fidelity::add);
             }
         }
         return new Candidate(backend, key, threshold, ImageMetrics.mean(fractions), noneMs / ImageMetrics.median(ms),
-                ImageMetrics.mean(psnr), psnr.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN));
+                ImageMetrics.mean(psnr), psnr.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+                CaptionFidelity.passShare(fidelity));
     }
 
     static String frontier(String commandLine, String model, int steps, int[] size, List<String> prompts,
-            List<Long> seeds, double minPsnr, String coefficientsLine, double rmse, int points,
+            List<Long> seeds, Bounds bounds, double uncachedFidelity, String coefficientsLine, double rmse, int points,
             List<Candidate> candidates, Map<String, Candidate> recommended) {
+        double minPsnr = bounds.minPsnr();
         StringBuilder sb = new StringBuilder("# dit-fn calibrate\n\n");
         sb.append("- command: `").append(commandLine).append("`\n");
         sb.append("- machine: ").append(Machine.describe()).append('\n');
@@ -223,50 +294,72 @@ public final class CalibrateCommand {
         sb.append(String.format(Locale.ROOT, "- %d steps, %dx%d, %d prompts x seeds %s; PSNR against the "
                 + "uncached image; bound: worst PSNR >= %.1f dB%n", steps, size[0], size[1], prompts.size(), seeds,
                 minPsnr));
+        sb.append("- ").append(fidelityLine(bounds, uncachedFidelity)).append('\n');
         sb.append(String.format(Locale.ROOT, "- TeaCache fit (%d points, rmse %.3g): `%s`%n", points, rmse,
                 coefficientsLine));
         sb.append("- ranking by ideal speedup = 1 / blocks_computed_fraction (timing one image per setting is too "
                 + "noisy); wall-time speedup (median over the images, against the uncached median) shown beside it\n\n");
         sb.append("| backend | threshold | blocks computed | ideal speedup | wall speedup | PSNR mean dB | "
-                + "PSNR worst dB | meets bound | Pareto |\n|---|---:|---:|---:|---:|---:|---:|---|---|\n");
+                + "PSNR worst dB | fidelity | meets bounds | Pareto |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (Candidate c : candidates) {
             boolean pareto = candidates.stream().noneMatch(o -> o != c && o.ideal() >= c.ideal()
                     && o.worstPsnr() >= c.worstPsnr() && (o.ideal() > c.ideal() || o.worstPsnr() > c.worstPsnr()));
-            sb.append(String.format(Locale.ROOT, "| %s | %s=%.3g | %.3f | %.2fx | %.2fx | %s | %s | %s | %s |%n",
+            sb.append(String.format(Locale.ROOT, "| %s | %s=%.3g | %.3f | %.2fx | %.2fx | %s | %s | %s | %s | %s |%n",
                     c.backend(), c.key(), c.threshold(), c.fraction(), c.ideal(), c.wallSpeedup(),
-                    BenchReport.db(c.meanPsnr()), BenchReport.db(c.worstPsnr()), c.worstPsnr() >= minPsnr ? "yes" : "no",
+                    BenchReport.db(c.meanPsnr()), BenchReport.db(c.worstPsnr()), CaptionFidelity.percent(c.fidelity()),
+                    bounds.met(c) ? "yes" : "no",
                     pareto ? "yes" : ""));
         }
         sb.append("\n## Recommendation\n\n");
         for (String backend : List.of("tea_cache", "cache_dit")) {
             Candidate c = recommended.get(backend);
             sb.append(c == null ? String.format(Locale.ROOT, "- %s: no swept threshold keeps the worst PSNR >= %.1f "
-                    + "dB%n", backend, minPsnr)
-                    : String.format(Locale.ROOT, "- %s: %s=%.3g (ideal %.2fx, wall %.2fx, worst PSNR %s dB)%n",
-                            backend, c.key(), c.threshold(), c.ideal(), c.wallSpeedup(), BenchReport.db(c.worstPsnr())));
+                    + "dB%s%n", backend, minPsnr, bounds.fidelityBounded() ? " and the fidelity bound" : "")
+                    : String.format(Locale.ROOT, "- %s: %s=%.3g (ideal %.2fx, wall %.2fx, worst PSNR %s dB, fidelity "
+                            + "%s)%n", backend, c.key(), c.threshold(), c.ideal(), c.wallSpeedup(),
+                            BenchReport.db(c.worstPsnr()), CaptionFidelity.percent(c.fidelity())));
         }
         return sb.toString();
     }
 
-    static String properties(double minPsnr, int steps, double[] coefficients, Map<String, Candidate> recommended) {
+    /** How frontier.md states fidelity: what it measures, the uncached share, and the bound. */
+    private static String fidelityLine(Bounds bounds, double uncachedFidelity) {
+        if (Double.isNaN(uncachedFidelity)) {
+            return "fidelity: not measured (no prompt is a scene caption)";
+        }
+        return CaptionFidelity.DESCRIPTION + "; uncached fidelity " + CaptionFidelity.percent(uncachedFidelity)
+                + "; bound: " + (bounds.fidelityBounded() ? "fidelity >= " + CaptionFidelity.percent(bounds.minFidelity())
+                        + " (uncached minus --max-fidelity-loss)" : "none (no --max-fidelity-loss)");
+    }
+
+    static String properties(Bounds bounds, double uncachedFidelity, int steps, double[] coefficients,
+            Map<String, Candidate> recommended) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "# dit-fn calibrate: the most aggressive swept setting per backend whose "
-                + "worst PSNR vs uncached stays >= %.1f dB (%d steps).%n# Paste under a profile, e.g. "
-                + "%%mymodel.dit.cache.backend=..., or use as is.%n", minPsnr, steps));
+                + "worst PSNR vs uncached stays >= %.1f dB (%d steps).%n", bounds.minPsnr(), steps));
+        if (!Double.isNaN(uncachedFidelity)) {
+            sb.append("# ").append(fidelityLine(bounds, uncachedFidelity)).append('\n');
+        }
+        sb.append("# Paste under a profile, e.g. %mymodel.dit.cache.backend=..., or use as is.\n");
         Candidate best = recommended.values().stream().max((p, q) -> Double.compare(p.ideal(), q.ideal()))
                 .orElse(null);
         sb.append("dit.cache.backend=").append(best == null ? "none" : best.backend()).append('\n');
         Candidate tea = recommended.get("tea_cache");
         sb.append(tea == null ? "# tea_cache: no threshold met the bound\n" : String.format(Locale.ROOT,
-                "# tea_cache: ideal %.2fx, worst PSNR %s dB%ndit.cache.rel_l1_thresh=%s%n", tea.ideal(),
-                BenchReport.db(tea.worstPsnr()), num(tea.threshold())));
+                "# tea_cache: ideal %.2fx, worst PSNR %s dB%s%ndit.cache.rel_l1_thresh=%s%n", tea.ideal(),
+                BenchReport.db(tea.worstPsnr()), fidelityNote(tea), num(tea.threshold())));
         sb.append("dit.cache.coefficients=").append(Arrays.stream(coefficients)
                 .mapToObj(c -> String.format(Locale.ROOT, "%.9g", c)).collect(Collectors.joining(","))).append('\n');
         Candidate db = recommended.get("cache_dit");
         sb.append(db == null ? "# cache_dit: no threshold met the bound\n" : String.format(Locale.ROOT,
-                "# cache_dit: ideal %.2fx, worst PSNR %s dB%ndit.cache.residual_diff_threshold=%s%n", db.ideal(),
-                BenchReport.db(db.worstPsnr()), num(db.threshold())));
+                "# cache_dit: ideal %.2fx, worst PSNR %s dB%s%ndit.cache.residual_diff_threshold=%s%n", db.ideal(),
+                BenchReport.db(db.worstPsnr()), fidelityNote(db), num(db.threshold())));
         return sb.toString();
+    }
+
+    /** ", fidelity 95%" when fidelity was measured, else nothing. */
+    private static String fidelityNote(Candidate c) {
+        return Double.isNaN(c.fidelity()) ? "" : ", fidelity " + CaptionFidelity.percent(c.fidelity());
     }
 
     private static String num(double v) {
