@@ -39,4 +39,15 @@ class BenchCommandTest {
         assertTrue(r.transformer().gflop() > 0);
         assertTrue(Files.readString(out.resolve("results.md")).contains("| tea 0.3 |"));
     }
+
+    @Test
+    void benchScoresFidelityOnHeldOutCaptions(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        BenchCommand.Result r = BenchCommand.run("--preset", "tiny", "--steps", "4", "--size", "64x64",
+                "--eval-captions", "2", "--seeds", "1", "--out", out.toString());
+        r.rows().forEach(row -> assertEquals(2, row.fidelitySummary().count(), row.setting()));
+        String json = Files.readString(out.resolve("results.json"));
+        assertTrue(json.contains("\"fidelity_checks\"") && json.contains("\"no_extra_objects\""), json);
+        assertTrue(Files.readString(out.resolve("results.md")).contains("SceneFidelity"));
+    }
 }

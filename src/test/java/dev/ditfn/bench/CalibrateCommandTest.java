@@ -31,4 +31,17 @@ class CalibrateCommandTest {
         assertTrue(props.contains("dit.cache.residual_diff_threshold="), props);
         assertTrue(Files.exists(out.resolve("frontier.md")));
     }
+
+    @Test
+    void calibrateScoresFidelityOnHeldOutCaptions(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("cal");
+        CalibrateCommand.Result r = CalibrateCommand.run("--preset", "tiny", "--steps", "4", "--size", "64x64",
+                "--eval-captions", "1", "--seeds", "1", "--tea-thresholds", "0.1", "--dbcache-thresholds", "0.1",
+                "--min-psnr", "0", "--max-fidelity-loss", "0.02", "--out", out.toString());
+        assertTrue(!Double.isNaN(r.uncachedFidelity()));
+        r.candidates().forEach(c -> assertTrue(!Double.isNaN(c.fidelity()), c.toString()));
+        String frontier = Files.readString(out.resolve("frontier.md"));
+        assertTrue(frontier.contains("uncached fidelity") && frontier.contains("| fidelity |"), frontier);
+        assertTrue(Files.readString(out.resolve("recommended.properties")).contains("SceneFidelity"));
+    }
 }
