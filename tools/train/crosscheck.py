@@ -75,7 +75,7 @@ def main():
         grid = (h // 2, w // 2)
         ours = q.flow_sigmas(len(sigmas) - 1, grid[0] * grid[1])
         print(f"sigmas          {len(sigmas)}: max abs diff vs torch schedule {np.abs(ours - sigmas).max():.3e}")
-        cfg_scale = float(meta.get("cfg_scale") or 1.0)
+        cfg_scale = float(meta["cfg_scale"] if meta.get("cfg_scale") is not None else 1.0)
         use_cfg = bool(meta.get("cfg", neg is not None)) and neg is not None
         txt_mask = None if bool(mask.all()) else mask
         nm = None if neg_mask is None or bool(neg_mask.all()) else neg_mask

@@ -6,6 +6,7 @@ import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
+import dev.ditfn.app.ServedDefaults;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.image.EditSizing;
 import dev.ditfn.engine.image.RgbImage;
@@ -193,13 +194,19 @@ public final class RequestValidator {
             h = Integer.parseInt(m.group(2));
             field = "size";
         } else {
-            w = r.width() == null ? limits.defaultSize() : r.width();
-            h = r.height() == null ? limits.defaultSize() : r.height();
+            int side = defaultSize();
+            w = r.width() == null ? side : r.width();
+            h = r.height() == null ? side : r.height();
             field = null;
         }
         checkSide(field == null ? "width" : field, w);
         checkSide(field == null ? "height" : field, h);
         return new int[] {w, h};
+    }
+
+    /** Width and height of a request that gives no size: the configured default, else the model's. */
+    public int defaultSize() {
+        return ServedDefaults.size(limits, family);
     }
 
     private void checkSide(String field, int v) {

@@ -17,9 +17,6 @@ public final class ModelFamilies {
     private static final List<PipelineFactory> FAMILIES = List.of(
             new QwenImageFamily(QwenImageVariant.TEXT_TO_IMAGE), new QwenImageFamily(QwenImageVariant.EDIT),
             new QwenImageFamily(QwenImageVariant.EDIT_PLUS), new ZImageFamily());
-    /** The family and preset of the embedded default model. */
-    static final PipelineFactory EMBEDDED_FAMILY = FAMILIES.get(0);
-    static final String EMBEDDED_PRESET = "tiny";
 
     private ModelFamilies() {
     }

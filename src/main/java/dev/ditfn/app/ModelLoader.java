@@ -93,6 +93,12 @@ public class ModelLoader {
                 throw new IllegalArgumentException("dit.cache." + e.key() + " does not fit this model: "
                         + e.getMessage(), e);
             }
+            try {
+                ServedDefaults.check(config.generate(), pipeline.requestDefaults(), pipeline.sizeMultiple());
+            } catch (IllegalArgumentException e) {
+                pipeline.close();
+                throw e;
+            }
             stage[0] = "warm-up runs";
             state.loading(stage[0]);
             warmUp(pipeline);

@@ -202,7 +202,11 @@ public final class BenchHarness implements AutoCloseable {
      */
     static List<String> prompts(Args a, int[] size) {
         if (!a.has("eval-captions")) {
-            return prompts(a.path("prompts"));
+            List<String> prompts = prompts(a.path("prompts"));
+            if (CaptionFidelity.anyCaption(prompts)) {
+                CaptionFidelity.requireScorable(size, "scoring the caption prompts");
+            }
+            return prompts;
         }
         if (a.has("prompts")) {
             throw new IllegalArgumentException("--eval-captions and --prompts are mutually exclusive");
@@ -220,8 +224,9 @@ public final class BenchHarness implements AutoCloseable {
      * scenes the model never trained on, the same on every run.
      */
     public static List<String> evalCaptions(int n) {
-        return new SceneSampler(EVAL_CAPTIONS_SEED).stream(SceneSplit.EVAL).map(CaptionedScene::caption).distinct()
-                .limit(n).toList();
+        // the EVAL stream repeats no scene, and each caption states one scene
+        return new SceneSampler(EVAL_CAPTIONS_SEED).stream(SceneSplit.EVAL).map(CaptionedScene::caption).limit(n)
+                .toList();
     }
 
     public static List<String> prompts(Path file) {

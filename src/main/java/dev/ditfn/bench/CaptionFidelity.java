@@ -18,6 +18,8 @@ import java.util.Optional;
  * colour, shape, size and cell, no extra object); any other prompt is not scored.
  */
 public final class CaptionFidelity {
+    /** The largest scored side: the evaluator keeps every mask of a size (90 of side² bytes) for the run. */
+    static final int MAX_SIZE = 512;
     /** How the reports describe the measure. */
     public static final String DESCRIPTION = "fidelity = share of the images whose prompt is a scene caption that "
             + "pass SceneFidelity against it (background, every object's colour, shape, size and cell, no extra "
@@ -32,7 +34,7 @@ public final class CaptionFidelity {
         if (scene.isEmpty() || !scorable(image.getWidth(), image.getHeight())) {
             return Optional.empty();
         }
-        return Optional.of(SceneFidelity.evaluate(rgb(image), scene.get()));
+        return Optional.of(SceneFidelity.evaluate(RgbImage.of(image), scene.get()));
     }
 
     /** Whether some prompt is a scene caption, i.e. whether a run measures fidelity at all. */
@@ -42,15 +44,16 @@ public final class CaptionFidelity {
 
     /** Whether SceneFidelity can score a {@code width} x {@code height} image (square, a renderer size). */
     public static boolean scorable(int width, int height) {
-        return width == height && width >= SceneRenderer.MIN_SIZE && width % SceneRenderer.SIZE_STEP == 0;
+        return width == height && width >= SceneRenderer.MIN_SIZE && width <= MAX_SIZE
+                && width % SceneRenderer.SIZE_STEP == 0;
     }
 
     /** Throws unless images of {@code size} can be scored. */
     static void requireScorable(int[] size, String why) {
         if (!scorable(size[0], size[1])) {
             throw new IllegalArgumentException(why + " needs a square --size, a multiple of "
-                    + SceneRenderer.SIZE_STEP + " of at least " + SceneRenderer.MIN_SIZE + ", got " + size[0] + "x"
-                    + size[1]);
+                    + SceneRenderer.SIZE_STEP + " from " + SceneRenderer.MIN_SIZE + " to " + MAX_SIZE + ", got "
+                    + size[0] + "x" + size[1]);
         }
     }
 
@@ -67,19 +70,5 @@ public final class CaptionFidelity {
     /** A share as a percentage for tables, "—" when not measured. */
     static String percent(double share) {
         return Double.isNaN(share) ? "—" : String.format(java.util.Locale.ROOT, "%.0f%%", 100 * share);
-    }
-
-    /** {@code image} as interleaved RGB bytes. */
-    static RgbImage rgb(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
-        byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < argb.length; i++) {
-            rgb[3 * i] = (byte) (argb[i] >> 16);
-            rgb[3 * i + 1] = (byte) (argb[i] >> 8);
-            rgb[3 * i + 2] = (byte) argb[i];
-        }
-        return new RgbImage(w, h, rgb);
     }
 }

@@ -10,6 +10,7 @@ import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.Latents;
 import dev.ditfn.engine.PipelineParts;
+import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.model.qwenimage.QwenImagePipeline;
 import dev.ditfn.model.qwenimage.QwenImageVaeConfig;
 import dev.ditfn.model.qwenimage.QwenImageVaeDecoder;
@@ -56,8 +57,8 @@ public final class TraceCommand {
             System.err.println("trace: " + e.getMessage());
             System.err.println(USAGE);
             return 2;
-        } catch (IOException e) {
-            System.err.println("trace: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("trace failed: " + e);
             return 1;
         }
     }
@@ -68,7 +69,7 @@ public final class TraceCommand {
         String prompt = require(a.get("prompt", null), "--prompt");
         String negative = a.get("negative-prompt", null);
         int steps = a.integer("steps", 20);
-        long seed = a.integer("seed", 1);
+        long seed = Long.parseLong(a.get("seed", "1").trim());
         int size = a.integer("size", 64);
         float scale = (float) a.number("cfg-scale", 4);
         Files.createDirectories(out);
@@ -77,13 +78,17 @@ public final class TraceCommand {
             if (!(harness.pipeline() instanceof QwenImagePipeline pipeline)) {
                 throw new IllegalArgumentException("trace takes a Qwen-Image text-to-image snapshot");
             }
+            if (size < pipeline.sizeMultiple() || size % pipeline.sizeMultiple() != 0) {
+                throw new IllegalArgumentException("--size must be a multiple of " + pipeline.sizeMultiple()
+                        + ", was " + size);
+            }
             GenerationParams p = harness.params(prompt, seed, steps, size, size, Map.of("backend", "none"));
             p = new GenerationParams(prompt, negative, size, size, steps, scale,
                     pipeline.requestDefaults().cfg(scale, negative), seed, 1, p.format(), p.cache(),
                     p.cacheConfig(), false);
             GenerationResult result = harness.generate(p, null);
             BufferedImage image = BenchHarness.image(result);
-            Npy.write(out.resolve("image.npy"), rgb(image), size, size, 3);
+            Npy.write(out.resolve("image.npy"), RgbImage.of(image).rgb(), size, size, 3);
             writeInputs(model, pipeline, p, out);
             ObjectNode meta = new ObjectMapper().createObjectNode().put("prompt", prompt)
                     .put("negative_prompt", negative).put("cfg", p.cfg()).put("cfg_scale", scale)
@@ -140,26 +145,11 @@ public final class TraceCommand {
                 new QwenImageVaeDecoder(vae).build(runtime.device().target(), weights), weights));
         try (OnnxTensor z = Tensors.of(runtime.env(), DType.FLOAT32, VaePixels.denormalize(latent, shape, vae), shape);
                 OrtSession.Result r = session.run(Map.of(QwenImageVaeDecoder.INPUT, z))) {
-            Npy.write(out.resolve("vae_probe_out.npy"), Tensors.floats(r.get(0)), 1, 3, 8L * h, 8L * w);
+            Npy.write(out.resolve("vae_probe_out.npy"), Tensors.floats(r.get(0)), 1, 3,
+                    (long) vae.scaleFactor() * h, (long) vae.scaleFactor() * w);
         } catch (OrtException e) {
             throw new IllegalStateException("VAE decoder failed: " + e.getMessage(), e);
         }
-    }
-
-    private static byte[] rgb(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        byte[] out = new byte[w * h * 3];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int c = image.getRGB(x, y);
-                int i = (y * w + x) * 3;
-                out[i] = (byte) (c >> 16);
-                out[i + 1] = (byte) (c >> 8);
-                out[i + 2] = (byte) c;
-            }
-        }
-        return out;
     }
 
     private static <T> T require(T value, String option) {

@@ -210,11 +210,12 @@ public interface DitConfig {
 
     /** Limits and defaults of the {@code generate} function. */
     interface Generate {
-        /** Width and height when the request gives neither size nor width/height. */
+        /**
+         * Width and height when the request gives neither size nor width/height. Absent: the model's own default
+         * ({@code _dit_fn_defaults.size} in its {@code model_index.json}), else 256.
+         */
         @WithName("default-size")
-        @WithDefault("256")
-        @Min(16) @Max(4096)
-        int defaultSize();
+        Optional<@Min(16) @Max(4096) Integer> defaultSize();
 
         @WithName("min-size")
         @WithDefault("16")

@@ -40,7 +40,7 @@ public final class SceneRenderer {
             g.fill(ShapeGeometry.outline(o.shape(), o.size(), o.cell(), size));
         }
         g.dispose();
-        return toRgb(canvas);
+        return RgbImage.of(canvas);
     }
 
     /**
@@ -67,18 +67,5 @@ public final class SceneRenderer {
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_STROKE_CONTROL, RenderingHints.VALUE_STROKE_PURE);
         return g;
-    }
-
-    private static RgbImage toRgb(BufferedImage canvas) {
-        int w = canvas.getWidth();
-        int h = canvas.getHeight();
-        int[] argb = canvas.getRGB(0, 0, w, h, null, 0, w);
-        byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < argb.length; i++) {
-            rgb[3 * i] = (byte) (argb[i] >> 16);
-            rgb[3 * i + 1] = (byte) (argb[i] >> 8);
-            rgb[3 * i + 2] = (byte) argb[i];
-        }
-        return new RgbImage(w, h, rgb);
     }
 }

@@ -21,11 +21,13 @@ public final class DiffusersSnapshot {
     private final Path dir;
     private final String pipelineClass;
     private final Map<String, String> componentClasses;
+    private final JsonNode index;
 
-    private DiffusersSnapshot(Path dir, String pipelineClass, Map<String, String> componentClasses) {
+    private DiffusersSnapshot(Path dir, String pipelineClass, Map<String, String> componentClasses, JsonNode index) {
         this.dir = dir;
         this.pipelineClass = pipelineClass;
         this.componentClasses = componentClasses;
+        this.index = index;
     }
 
     public static DiffusersSnapshot open(Path dir) {
@@ -45,7 +47,7 @@ public final class DiffusersSnapshot {
                 components.put(f.getKey(), v.get(1).asText());
             }
         });
-        return new DiffusersSnapshot(dir, cls.asText(), Collections.unmodifiableMap(components));
+        return new DiffusersSnapshot(dir, cls.asText(), Collections.unmodifiableMap(components), index);
     }
 
     static JsonNode readJson(Path file) {
@@ -66,6 +68,14 @@ public final class DiffusersSnapshot {
 
     public Path dir() {
         return dir;
+    }
+
+    /** A metadata entry of {@code model_index.json} (a key starting with {@code _}), or null when absent. */
+    public JsonNode metadata(String key) {
+        if (!key.startsWith("_")) {
+            throw new IllegalArgumentException("metadata keys start with _, was " + key);
+        }
+        return index.get(key);
     }
 
     public String pipelineClass() {

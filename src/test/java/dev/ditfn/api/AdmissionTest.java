@@ -49,7 +49,7 @@ class AdmissionTest {
                 + ",\"seed\":3,\"cache\":{\"backend\":\"none\"}}";
     }
 
-    private static final String LONG = request(200, 1024);
+    private static final String LONG = request(200, 512);
     private static final String SHORT = request(2, 32);
 
     @BeforeEach
@@ -121,7 +121,7 @@ class AdmissionTest {
     @Test
     void aDisconnectedClientFreesItsSlotWithinOneStep() throws Exception {
         // One step of the long request, measured on a short request of the same size.
-        JsonPath reference = given().contentType(ContentType.JSON).body(request(4, 1024)).post("/generate").then()
+        JsonPath reference = given().contentType(ContentType.JSON).body(request(4, 512)).post("/generate").then()
                 .statusCode(200).extract().jsonPath();
         double stepSeconds = reference.getDouble("timings_ms.denoise") / 4 / 1000;
         Scrape before = Scrape.now();

@@ -84,8 +84,8 @@ class CacheFunctionTest {
                 + "\"scm_steps_policy\":\"static\",\"max_warmup_steps\":2}");
         assertEquals(List.of(0, 1, 3, 6, 7), r.getList("cache.branches.cond.computed_steps"));
         assertEquals(List.of(2, 4, 5), r.getList("cache.branches.cond.cached_steps"));
-        // 3 cached calls ran Fn=1 of 2 blocks: (5*2 + 3*1) / (8*2)
-        assertEquals(13.0 / 16, r.getDouble("cache.blocks_computed_fraction"), 1e-9);
+        // 3 cached calls ran Fn=1 of the embedded model's 6 blocks: (5*6 + 3*1) / (8*6)
+        assertEquals(33.0 / 48, r.getDouble("cache.blocks_computed_fraction"), 1e-9);
         assertEquals("custom", r.getString("cache.config.scm_steps_mask_policy"));
     }
 
@@ -132,7 +132,8 @@ class CacheFunctionTest {
 
     @Test
     void withoutCfgThereIsOnlyTheCondBranch() {
-        JsonPath r = generate("\"num_inference_steps\":4,\"cache\":{\"backend\":\"cache_dit\"}");
+        // scale 1: no guidance, whatever the model's default negative prompt
+        JsonPath r = generate("\"num_inference_steps\":4,\"true_cfg_scale\":1,\"cache\":{\"backend\":\"cache_dit\"}");
         assertEquals(List.of("cond"), new ArrayList<>(r.getMap("cache.branches").keySet()));
         assertEquals(List.of(0, 1, 2, 3), r.getList("cache.branches.cond.computed_steps"), "warmup 4");
         assertNull(r.get("cache.trace"), "trace only on request");
@@ -165,7 +166,7 @@ class CacheFunctionTest {
     @CsvSource(delimiter = '|', value = {
         "{\"backend\":\"magic\"}|cache.backend|backend must be one of",
         "{\"Fn_compute_blocks\":0}|cache.Fn_compute_blocks|Fn_compute_blocks",
-        "{\"Fn_compute_blocks\":2,\"Bn_compute_blocks\":1}|cache.Fn_compute_blocks|Bn_compute_blocks",
+        "{\"Fn_compute_blocks\":6,\"Bn_compute_blocks\":1}|cache.Fn_compute_blocks|Bn_compute_blocks",
         "{\"taylorseer_order\":3}|cache.taylorseer_order|taylorseer_order",
         "{\"residual_diff_threshold\":-1}|cache.residual_diff_threshold|residual_diff_threshold",
         "{\"rel_l1_thresh\":-0.1}|cache.rel_l1_thresh|rel_l1_thresh",

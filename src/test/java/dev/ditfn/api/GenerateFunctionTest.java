@@ -66,7 +66,7 @@ class GenerateFunctionTest {
         assertEquals("png", r.getString("output_format"));
         assertEquals(11L, r.getLong("data[0].seed"));
         assertEquals(3, r.getInt("parameters.num_inference_steps"));
-        assertFalse(r.getBoolean("parameters.cfg"));
+        assertTrue(r.getBoolean("parameters.cfg"), "the embedded model's defaults: true CFG 4 with the negative prompt \" \"");
         for (String stage : List.of("text_encode", "denoise", "decode", "total")) {
             assertTrue(r.getDouble("timings_ms." + stage) > 0, stage + " timing in " + r.prettify());
         }
@@ -99,11 +99,14 @@ class GenerateFunctionTest {
     @Test
     void trueCfgChangesTheImageAndIsReported() {
         String base = "{\"prompt\":\"a lighthouse\",\"size\":\"32x32\",\"num_inference_steps\":2,\"seed\":3";
-        JsonPath off = generate(base + "}");
+        JsonPath off = generate(base + ",\"true_cfg_scale\":0}");
         JsonPath on = generate(base + ",\"negative_prompt\":\"blurry\",\"true_cfg_scale\":4.0}");
+        JsonPath modelDefault = generate(base + "}");
         assertTrue(on.getBoolean("parameters.cfg"));
         assertFalse(off.getBoolean("parameters.cfg"));
-        assertFalse(java.util.Arrays.equals(image(off, 0), image(on, 0)));
+        assertTrue(modelDefault.getBoolean("parameters.cfg"), "the embedded model's own default");
+        assertFalse(java.util.Arrays.equals(pixels(image(off, 0)), pixels(image(on, 0))));
+        assertFalse(java.util.Arrays.equals(pixels(image(on, 0)), pixels(image(modelDefault, 0))));
         JsonPath scaleOne = generate(base + ",\"negative_prompt\":\"blurry\",\"true_cfg_scale\":1.0}");
         assertFalse(scaleOne.getBoolean("parameters.cfg"), "scale 1 means no CFG");
         assertArrayEquals(pixels(image(off, 0)), pixels(image(scaleOne, 0)), "same pixels (metadata differs)");

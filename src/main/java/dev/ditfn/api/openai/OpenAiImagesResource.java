@@ -196,7 +196,8 @@ public class OpenAiImagesResource {
         cache.values().removeIf(Objects::isNull);
         dit.put("cache", cache);
         dit.put("max_images", config.generate().maxImages());
-        dit.put("default_size", config.generate().defaultSize() + "x" + config.generate().defaultSize());
+        int side = new RequestValidator(config, model.pipeline()).defaultSize();
+        dit.put("default_size", side + "x" + side);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", model.id());
         m.put("object", "model");

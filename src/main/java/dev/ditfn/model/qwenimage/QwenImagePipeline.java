@@ -60,7 +60,8 @@ public final class QwenImagePipeline implements DiffusionPipeline {
      * {@code QwenImagePipeline.__call__}: 50 steps, {@code true_cfg_scale} 4.0, true CFG only with a negative prompt
      * and a scale above 1.
      */
-    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f, "true_cfg_scale");
+    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(50, 4.0f, null, 1f, "true_cfg_scale",
+            RequestDefaults.DEFAULT_SIZE);
 
     private final OrtRuntime runtime;
     private final DType act;
@@ -78,13 +79,15 @@ public final class QwenImagePipeline implements DiffusionPipeline {
     private final FlowMatchEulerScheduler scheduler;
     private final PipelineParts parts;
     private final WeightStore transformerWeights;
+    private final RequestDefaults requestDefaults;
 
     private QwenImagePipeline(OrtRuntime runtime, QwenImageVariant variant, LoadOptions options,
             QwenPromptEncoder textEncoder, QwenImageEditPrompt editPrompt, ModelSession vaeEncoder,
             QwenImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
             QwenImageVaeConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts,
-            WeightStore transformerWeights) {
+            WeightStore transformerWeights, RequestDefaults requestDefaults) {
         this.runtime = runtime;
+        this.requestDefaults = requestDefaults;
         this.act = runtime.device().target().activationType();
         this.variant = variant;
         this.options = options;
@@ -148,7 +151,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             }
             return new QwenImagePipeline(runtime, variant, options, textEncoder, editPrompt, vaeEncoder,
                     transformerConfig, transformer,
-                    vaeConfig, vae, scheduler, parts, transformerWeights);
+                    vaeConfig, vae, scheduler, parts, transformerWeights, REQUEST_DEFAULTS.forSnapshot(snapshot));
         } catch (RuntimeException e) {
             parts.close();
             throw e;
@@ -167,7 +170,7 @@ public final class QwenImagePipeline implements DiffusionPipeline {
 
     @Override
     public RequestDefaults requestDefaults() {
-        return REQUEST_DEFAULTS;
+        return requestDefaults;
     }
 
     @Override

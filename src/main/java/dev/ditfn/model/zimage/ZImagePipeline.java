@@ -59,7 +59,8 @@ public final class ZImagePipeline implements DiffusionPipeline {
      * defaults to "" (upstream), and guidance runs for any scale above 0. The base model's defaults (50 steps, 5.0)
      * are set with {@code dit.generate.default-steps} / {@code default-true-cfg-scale}.
      */
-    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(8, 0f, "", 0f, "guidance_scale");
+    public static final RequestDefaults REQUEST_DEFAULTS = new RequestDefaults(8, 0f, "", 0f, "guidance_scale",
+            RequestDefaults.DEFAULT_SIZE);
 
     private final OrtRuntime runtime;
     private final DType act;
@@ -71,11 +72,14 @@ public final class ZImagePipeline implements DiffusionPipeline {
     private final ModelSession vae;
     private final FlowMatchEulerScheduler scheduler;
     private final PipelineParts parts;
+    private final RequestDefaults requestDefaults;
 
     private ZImagePipeline(OrtRuntime runtime, QwenPromptEncoder textEncoder,
             ZImageTransformerConfig transformerConfig, SegmentedTransformer transformer,
-            AutoencoderKlConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts) {
+            AutoencoderKlConfig vaeConfig, ModelSession vae, FlowMatchEulerScheduler scheduler, PipelineParts parts,
+            RequestDefaults requestDefaults) {
         this.runtime = runtime;
+        this.requestDefaults = requestDefaults;
         this.act = runtime.device().target().activationType();
         this.textEncoder = textEncoder;
         this.transformerConfig = transformerConfig;
@@ -120,7 +124,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
             ModelSession vae = parts.own(runtime.createSession(
                     new AutoencoderKlDecoder(vaeConfig).build(runtime.device().target(), vaeWeights), vaeWeights));
             return new ZImagePipeline(runtime, textEncoder, transformerConfig, transformer,
-                    vaeConfig, vae, scheduler, parts);
+                    vaeConfig, vae, scheduler, parts, REQUEST_DEFAULTS.forSnapshot(snapshot));
         } catch (RuntimeException e) {
             parts.close();
             throw e;
@@ -134,7 +138,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
 
     @Override
     public RequestDefaults requestDefaults() {
-        return REQUEST_DEFAULTS;
+        return requestDefaults;
     }
 
     /** {@code vae_scale_factor · 2}: the latent is cut into 2×2 patches. */

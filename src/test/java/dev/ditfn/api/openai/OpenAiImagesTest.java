@@ -201,12 +201,13 @@ class OpenAiImagesTest {
     }
 
     @Test
-    void autoSizeIsTheConfiguredDefault() {
+    void autoSizeIsTheModelsDefault() {
         JsonPath r = post("{\"prompt\":\"fox\",\"size\":\"auto\",\"num_inference_steps\":1,\"seed\":1,"
                 + "\"model\":\"" + servedModel() + "\",\"user\":\"someone\",\"background\":\"opaque\","
                 + "\"response_format\":\"b64_json\"}", 200);
-        assertEquals("256x256", r.getString("size"));
-        assertEquals(256, decode(r.getString("data[0].b64_json")).getWidth());
+        // no dit.generate.default-size is configured: the embedded model's _dit_fn_defaults size
+        assertEquals("96x96", r.getString("size"));
+        assertEquals(96, decode(r.getString("data[0].b64_json")).getWidth());
         assertEquals("auto", r.getString("quality"));
     }
 
