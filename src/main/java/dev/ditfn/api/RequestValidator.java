@@ -122,13 +122,13 @@ public final class RequestValidator {
         }
         int[] wh = size(r);
         int steps = r.numInferenceSteps() != null ? r.numInferenceSteps()
-                : limits.defaultSteps().orElse(family.steps());
+                : ServedDefaults.steps(limits, family);
         if (steps < 1 || steps > limits.maxSteps()) {
             throw new InvalidRequestException("num_inference_steps", "must be between 1 and " + limits.maxSteps()
                     + ", was " + steps);
         }
         double scale = r.trueCfgScale() != null ? r.trueCfgScale()
-                : limits.defaultTrueCfgScale().orElse((double) family.cfgScale());
+                : ServedDefaults.guidance(limits, family);
         if (!(scale >= 0 && scale <= 100)) {
             throw new InvalidRequestException("true_cfg_scale", "must be between 0 and 100, was " + scale);
         }
@@ -194,7 +194,7 @@ public final class RequestValidator {
             h = Integer.parseInt(m.group(2));
             field = "size";
         } else {
-            int side = defaultSize();
+            int side = ServedDefaults.size(limits, family);
             w = r.width() == null ? side : r.width();
             h = r.height() == null ? side : r.height();
             field = null;
@@ -202,11 +202,6 @@ public final class RequestValidator {
         checkSide(field == null ? "width" : field, w);
         checkSide(field == null ? "height" : field, h);
         return new int[] {w, h};
-    }
-
-    /** Width and height of a request that gives no size: the configured default, else the model's. */
-    public int defaultSize() {
-        return ServedDefaults.size(limits, family);
     }
 
     private void checkSide(String field, int v) {

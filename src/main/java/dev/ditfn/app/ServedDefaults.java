@@ -16,6 +16,16 @@ public final class ServedDefaults {
         return limits.defaultSize().orElse(model.size());
     }
 
+    /** Steps of a request that gives none. */
+    public static int steps(DitConfig.Generate limits, RequestDefaults model) {
+        return limits.defaultSteps().orElse(model.steps());
+    }
+
+    /** The guidance scale of a request that gives none. */
+    public static double guidance(DitConfig.Generate limits, RequestDefaults model) {
+        return limits.defaultTrueCfgScale().orElse((double) model.cfgScale());
+    }
+
     /**
      * Checks, once at load, that a request leaving size and steps out would be served: the defaults must fit the
      * configured limits and the model's size multiple, or every such request would fail naming a field its client
@@ -31,7 +41,7 @@ public final class ServedDefaults {
             throw new IllegalArgumentException(source + " " + side + " must be a multiple of " + multiple
                     + " between dit.generate.min-size " + limits.minSize() + " and max-size " + limits.maxSize());
         }
-        int steps = limits.defaultSteps().orElse(model.steps());
+        int steps = steps(limits, model);
         if (steps > limits.maxSteps()) {
             String source = limits.defaultSteps().isPresent() ? "dit.generate.default-steps"
                     : "the model's default steps (" + RequestDefaults.SNAPSHOT_KEY + ".num_inference_steps)";

@@ -302,8 +302,7 @@ public final class CalibrateCommand {
         sb.append("| backend | threshold | blocks computed | ideal speedup | wall speedup | PSNR mean dB | "
                 + "PSNR worst dB | fidelity | meets bounds | Pareto |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         for (Candidate c : candidates) {
-            boolean pareto = candidates.stream().noneMatch(o -> o != c && o.ideal() >= c.ideal()
-                    && o.worstPsnr() >= c.worstPsnr() && (o.ideal() > c.ideal() || o.worstPsnr() > c.worstPsnr()));
+            boolean pareto = candidates.stream().noneMatch(o -> o != c && dominates(o, c, bounds.fidelityBounded()));
             sb.append(String.format(Locale.ROOT, "| %s | %s=%.3g | %.3f | %.2fx | %.2fx | %s | %s | %s | %s | %s |%n",
                     c.backend(), c.key(), c.threshold(), c.fraction(), c.ideal(), c.wallSpeedup(),
                     BenchReport.db(c.meanPsnr()), BenchReport.db(c.worstPsnr()), CaptionFidelity.percent(c.fidelity()),
@@ -330,6 +329,17 @@ public final class CalibrateCommand {
         return CaptionFidelity.DESCRIPTION + "; uncached fidelity " + CaptionFidelity.percent(uncachedFidelity)
                 + "; bound: " + (bounds.fidelityBounded() ? "fidelity >= " + CaptionFidelity.percent(bounds.minFidelity())
                         + " (uncached minus --max-fidelity-loss)" : "none (no --max-fidelity-loss)");
+    }
+
+    /**
+     * Whether {@code o} is at least as good as {@code c} in ideal speedup, worst PSNR and (when fidelity is bounded)
+     * fidelity, and better in one of them.
+     */
+    static boolean dominates(Candidate o, Candidate c, boolean withFidelity) {
+        boolean fidelityAsGood = !withFidelity || o.fidelity() >= c.fidelity();
+        boolean fidelityBetter = withFidelity && o.fidelity() > c.fidelity();
+        return o.ideal() >= c.ideal() && o.worstPsnr() >= c.worstPsnr() && fidelityAsGood
+                && (o.ideal() > c.ideal() || o.worstPsnr() > c.worstPsnr() || fidelityBetter);
     }
 
     static String properties(Bounds bounds, double uncachedFidelity, int steps, double[] coefficients,

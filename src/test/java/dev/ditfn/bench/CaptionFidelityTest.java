@@ -111,6 +111,16 @@ class CaptionFidelityTest {
                 .containsKey("tea_cache"));
     }
 
+    @Test
+    void paretoCountsFidelityOnlyWhenItIsBounded() {
+        CalibrateCommand.Candidate faithful = candidate(0.1, 0.5, 1.0);
+        CalibrateCommand.Candidate unfaithful = candidate(0.2, 0.5, 0.5); // same speed and PSNR, worse fidelity
+        assertTrue(CalibrateCommand.dominates(faithful, unfaithful, true));
+        assertFalse(CalibrateCommand.dominates(unfaithful, faithful, true));
+        assertFalse(CalibrateCommand.dominates(faithful, unfaithful, false), "equal on speed and PSNR alone");
+        assertTrue(CalibrateCommand.dominates(candidate(0.3, 0.25, 1.0), faithful, true), "faster, as faithful");
+    }
+
     private static CalibrateCommand.Candidate candidate(double threshold, double fraction, double fidelity) {
         return new CalibrateCommand.Candidate("tea_cache", "rel_l1_thresh", threshold, fraction, 1 / fraction, 40, 35,
                 fidelity);
