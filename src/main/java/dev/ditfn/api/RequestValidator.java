@@ -1,12 +1,12 @@
 package dev.ditfn.api;
 
+import dev.ditfn.app.ServedDefaults;
 import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.cache.CacheTarget;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.ImageCodec;
-import dev.ditfn.app.ServedDefaults;
 import dev.ditfn.engine.RequestDefaults;
 import dev.ditfn.engine.image.EditSizing;
 import dev.ditfn.engine.image.RgbImage;

@@ -84,17 +84,15 @@ public class ModelLoader {
                 stage[0] = "loading the " + s;
                 state.loading(stage[0]);
             });
-            stage[0] = "checking the cache configuration against the model";
+            stage[0] = "checking the cache configuration and request defaults against the model";
             state.loading(stage[0]);
             try {
                 CacheSettings.checkConfigured(CacheSettings.defaults(config.cache()), pipeline.cacheTarget());
+                ServedDefaults.check(config.generate(), pipeline.requestDefaults(), pipeline.sizeMultiple());
             } catch (CacheSettings.InvalidSettingException e) {
                 pipeline.close();
                 throw new IllegalArgumentException("dit.cache." + e.key() + " does not fit this model: "
                         + e.getMessage(), e);
-            }
-            try {
-                ServedDefaults.check(config.generate(), pipeline.requestDefaults(), pipeline.sizeMultiple());
             } catch (IllegalArgumentException e) {
                 pipeline.close();
                 throw e;

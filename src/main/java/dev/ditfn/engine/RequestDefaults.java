@@ -82,7 +82,7 @@ public record RequestDefaults(int steps, float cfgScale, String negativePrompt, 
             return fallback;
         }
         boolean integral = !field.equals("guidance");
-        if (!v.isNumber() || (integral && !v.canConvertToInt()) || (integral && !v.isIntegralNumber())
+        if (!v.isNumber() || (integral && !(v.isIntegralNumber() && v.canConvertToInt()))
                 || v.asDouble() < min || v.asDouble() > max) {
             throw new IllegalArgumentException(SNAPSHOT_KEY + "." + field + " must be " + (integral ? "an integer"
                     : "a number") + " in [" + (long) min + ", " + (long) max + "], was " + v);
