@@ -6,6 +6,7 @@ import dev.ditfn.bench.TraceCommand;
 import dev.ditfn.app.ModelFamilies;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.scenes.SceneDatasetCommand;
+import dev.ditfn.scenes.SceneScoreCommand;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -26,7 +27,8 @@ import java.util.function.Function;
 public final class DitFnMain {
     /** Commands that run without the server; they may draw charts or images, so AWT runs headless. */
     private static final Map<String, Function<String[], Integer>> TOOLS = Map.of("bench", BenchCommand::main,
-            "calibrate", CalibrateCommand::main, "trace", TraceCommand::main, "scenes", SceneDatasetCommand::main);
+            "calibrate", CalibrateCommand::main, "trace", TraceCommand::main, "scenes", SceneDatasetCommand::main,
+            "fidelity", SceneScoreCommand::main);
 
     private DitFnMain() {
     }

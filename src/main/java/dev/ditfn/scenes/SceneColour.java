@@ -31,15 +31,20 @@ public enum SceneColour {
         return red << 16 | green << 8 | blue;
     }
 
+    /** Squared RGB distance from this colour to the given pixel. */
+    public int distanceTo(int r, int g, int b) {
+        int dr = r - red;
+        int dg = g - green;
+        int db = b - blue;
+        return dr * dr + dg * dg + db * db;
+    }
+
     /** The palette colour nearest to the given pixel (squared RGB distance). */
     public static SceneColour nearest(int r, int g, int b) {
         SceneColour best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (SceneColour c : values()) {
-            int dr = r - c.red;
-            int dg = g - c.green;
-            int db = b - c.blue;
-            int d = dr * dr + dg * dg + db * db;
+            int d = c.distanceTo(r, g, b);
             if (d < bestDistance) {
                 bestDistance = d;
                 best = c;

@@ -23,7 +23,7 @@ public final class SceneDatasetCommand {
         SceneDataset dataset;
         Path out;
         try {
-            Map<String, String> options = options(args);
+            Map<String, String> options = options(args, OPTIONS);
             dataset = new SceneDataset(split(required(options, "split")),
                     Integer.parseInt(required(options, "count")),
                     Long.parseLong(options.getOrDefault("seed", "0")),
@@ -47,11 +47,12 @@ public final class SceneDatasetCommand {
         return 0;
     }
 
-    private static Map<String, String> options(String[] args) {
+    /** {@code --key value} pairs, every key one of {@code known}. */
+    static Map<String, String> options(String[] args, Set<String> known) {
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i < args.length; i += 2) {
             String key = args[i].startsWith("--") ? args[i].substring(2) : "";
-            if (!OPTIONS.contains(key)) {
+            if (!known.contains(key)) {
                 throw new IllegalArgumentException("unexpected argument " + args[i]);
             }
             if (i + 1 >= args.length) {
@@ -62,7 +63,7 @@ public final class SceneDatasetCommand {
         return options;
     }
 
-    private static String required(Map<String, String> options, String key) {
+    static String required(Map<String, String> options, String key) {
         String value = options.get(key);
         if (value == null) {
             throw new IllegalArgumentException("--" + key + " is required");

@@ -12,8 +12,8 @@ import java.util.Map;
  * <ol>
  * <li>every pixel is classified to its nearest palette colour;</li>
  * <li>background: the most common class outside the objects' cells is the background colour;</li>
- * <li>per object, foreground is the pixels of its cell whose class is not the background: colour is their most
- * common class; shape and size are those of the renderer mask (every shape and size, centred in that cell) with the
+ * <li>per object, colour is the most common class other than the background in its cell, and foreground is the
+ * pixels of the cell nearer to that colour than to the background (RGB distance); shape and size are those of the renderer mask (every shape and size, centred in that cell) with the
  * highest IoU with the foreground, which must also reach {@link #MIN_IOU}; position holds when the foreground covers
  * at least {@link #MIN_POSITION_AREA} of the expected shape's area drawn small (small, so that a wrong size fails
  * the size check only);</li>
@@ -44,7 +44,7 @@ public final class SceneFidelity {
         SceneColour bg = expected.background();
         List<ObjectFidelity> objects = new ArrayList<>();
         for (SceneObject o : expected.objects()) {
-            objects.add(evaluateObject(classes, side, o, bg, masks));
+            objects.add(evaluateObject(image, classes, side, o, bg, masks));
         }
         boolean noExtra = true;
         for (SceneCell cell : SceneCell.values()) {
@@ -56,17 +56,18 @@ public final class SceneFidelity {
         return new FidelityResult(backgroundMatches(classes, side, expected), objects, noExtra);
     }
 
-    private static ObjectFidelity evaluateObject(SceneColour[] classes, int side, SceneObject o, SceneColour bg,
-            ShapeMasks masks) {
+    private static ObjectFidelity evaluateObject(RgbImage image, SceneColour[] classes, int side, SceneObject o,
+            SceneColour bg, ShapeMasks masks) {
         Map<SceneColour, Integer> counts = new EnumMap<>(SceneColour.class);
-        boolean[] foreground = new boolean[classes.length];
         for (int i = 0; i < classes.length; i++) {
             if (classes[i] != bg && SceneCell.at(i % side, i / side, side) == o.cell()) {
-                foreground[i] = true;
                 counts.merge(classes[i], 1, Integer::sum);
             }
         }
-        boolean colour = o.colour() == mostCommon(counts);
+        SceneColour found = mostCommon(counts);
+        boolean colour = o.colour() == found;
+        boolean[] foreground = found == null ? new boolean[classes.length]
+                : foreground(image, side, o.cell(), found, bg);
         SceneShape bestShape = null;
         SceneSize bestSize = null;
         double bestIou = MIN_IOU;
@@ -83,6 +84,26 @@ public final class SceneFidelity {
         int area = ShapeMasks.area(foreground);
         boolean position = area >= MIN_POSITION_AREA * ShapeMasks.area(masks.mask(o.cell(), o.shape(), SceneSize.SMALL));
         return new ObjectFidelity(colour, bestShape == o.shape(), bestSize == o.size(), position);
+    }
+
+    /**
+     * The pixels of {@code cell} nearer to the object's colour than to the background's. Edge pixels that blend the
+     * two are split where the blend is half and half, as the renderer's masks are; classifying them to the nearest
+     * palette colour instead would count a blend that lands on a third colour as object and fatten small shapes.
+     */
+    private static boolean[] foreground(RgbImage image, int side, SceneCell cell, SceneColour object,
+            SceneColour bg) {
+        boolean[] foreground = new boolean[side * side];
+        byte[] rgb = image.rgb();
+        for (int i = 0; i < foreground.length; i++) {
+            if (SceneCell.at(i % side, i / side, side) == cell) {
+                int r = rgb[3 * i] & 0xff;
+                int g = rgb[3 * i + 1] & 0xff;
+                int b = rgb[3 * i + 2] & 0xff;
+                foreground[i] = object.distanceTo(r, g, b) < bg.distanceTo(r, g, b);
+            }
+        }
+        return foreground;
     }
 
     private static boolean backgroundMatches(SceneColour[] classes, int side, Scene expected) {

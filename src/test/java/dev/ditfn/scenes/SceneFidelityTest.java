@@ -28,7 +28,7 @@ class SceneFidelityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {96, 128})
+    @ValueSource(ints = {64, 96, 128})
     void renderedScenesPass(int size) {
         List<FidelityResult> results = new ArrayList<>();
         new SceneSampler(size).stream(SceneSplit.TRAIN).limit(200).forEach(s -> {
