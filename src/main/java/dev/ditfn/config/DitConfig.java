@@ -66,7 +66,15 @@ public interface DitConfig {
     @WithDefault("0")
     int quantizationAccuracyLevel();
 
-    /** Values of {@code dit.quantization}. */
+    /**
+     * The text encoder's linear weights (Qwen2.5-VL's or Qwen3's decoder layers), as {@code dit.quantization} for the
+     * transformer: the same block size and accuracy level. Its token embedding stays full precision.
+     */
+    @WithName("quantization.text-encoder")
+    @WithDefault("none")
+    Quantization textEncoderQuantization();
+
+    /** Values of {@code dit.quantization} and {@code dit.quantization.text-encoder}. */
     enum Quantization {
         NONE(0), INT8(8), INT4(4);
 
