@@ -13,6 +13,7 @@ import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import dev.ditfn.weights.DiffusersSnapshot;
+import dev.ditfn.weights.QuantizedWeightCache;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -104,6 +105,11 @@ public class ModelLoader {
             state.ready(model);
             LOG.infof("model %s loaded in %d ms: %d tensors, %.1f MB, device %s", model.id(),
                     model.loadTime().toMillis(), model.tensors(), model.weightBytes() / 1e6, model.device().active());
+            runtime.quantizationCache().ifPresent(c -> {
+                QuantizedWeightCache.Stats s = c.stats();
+                LOG.infof("quantization cache %s: %d weights read, %d written, %d rebuilt", c.dir(), s.read(),
+                        s.written(), s.rebuilt());
+            });
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "model loading failed while %s", stage[0]);
             state.failed(stage[0], withoutModelsFolder(e));

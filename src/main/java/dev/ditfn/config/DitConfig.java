@@ -74,6 +74,13 @@ public interface DitConfig {
     @WithDefault("none")
     Quantization textEncoderQuantization();
 
+    /**
+     * Where quantized weights are kept between starts (unset: quantized again at every load). An entry is keyed by
+     * the source file (path, size, modification time), the tensor and the quantization settings.
+     */
+    @WithName("quantization.cache-dir")
+    Optional<String> quantizationCacheDir();
+
     /** Values of {@code dit.quantization} and {@code dit.quantization.text-encoder}. */
     enum Quantization {
         NONE(0), INT8(8), INT4(4);

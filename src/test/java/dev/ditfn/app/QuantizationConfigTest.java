@@ -29,6 +29,7 @@ class QuantizationConfigTest {
         assertEquals(WeightQuantization.NONE, ModelLoader.loadOptions(c).transformerQuantization());
         assertEquals(DitConfig.Quantization.NONE, c.textEncoderQuantization());
         assertEquals(WeightQuantization.NONE, ModelLoader.loadOptions(c).textEncoderQuantization());
+        assertTrue(c.quantizationCacheDir().isEmpty());
     }
 
     @Test
