@@ -13,6 +13,7 @@ import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.ResolvedDevice;
 import dev.ditfn.weights.DiffusersSnapshot;
+import dev.ditfn.weights.QuantizedWeightCache;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,7 +24,9 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -49,11 +52,7 @@ public class ModelLoader {
         }
         loadOptions(config); // a malformed split or quantization setting stops startup too
         ResolvedDevice device = runtime.device();
-        if (config.quantization() != DitConfig.Quantization.NONE && !device.target().allowsContribOps()) {
-            throw new IllegalArgumentException("invalid configuration dit.quantization=" + config.quantization()
-                    .name().toLowerCase(java.util.Locale.ROOT) + ": quantized weights run on ORT's com.microsoft"
-                    + " MatMulNBits, which device " + device.active() + " does not offer; use dit.quantization=none");
-        }
+        checkQuantizationRuns(config, device);
         LOG.infof("device: %s%s", device.active(),
                 device.fallbackReason().map(r -> " (fallback from " + device.requested() + ")").orElse(""));
         Thread loader = new Thread(this::load, "dit-model-loader");
@@ -106,6 +105,11 @@ public class ModelLoader {
             state.ready(model);
             LOG.infof("model %s loaded in %d ms: %d tensors, %.1f MB, device %s", model.id(),
                     model.loadTime().toMillis(), model.tensors(), model.weightBytes() / 1e6, model.device().active());
+            runtime.quantizationCache().ifPresent(c -> {
+                QuantizedWeightCache.Stats s = c.stats();
+                LOG.infof("quantization cache %s: %d weights read, %d written, %d rebuilt", c.dir(), s.read(),
+                        s.written(), s.rebuilt());
+            });
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "model loading failed while %s", stage[0]);
             state.failed(stage[0], withoutModelsFolder(e));
@@ -145,11 +149,28 @@ public class ModelLoader {
             }
         }
         return new LoadOptions(splits, config.edit().vaeImageArea(), config.edit().conditionImageArea(),
-                quantization(config));
+                quantization(config, config.quantization()), quantization(config, config.textEncoderQuantization()));
     }
 
-    /** {@code dit.quantization}, {@code dit.quantization.block-size} and {@code .accuracy-level}, checked. */
-    static WeightQuantization quantization(DitConfig config) {
+    /** Refuses a quantized component on a device without ORT's com.microsoft operators (CANN). */
+    static void checkQuantizationRuns(DitConfig config, ResolvedDevice device) {
+        Map<String, DitConfig.Quantization> settings = new LinkedHashMap<>();
+        settings.put("dit.quantization", config.quantization());
+        settings.put("dit.quantization.text-encoder", config.textEncoderQuantization());
+        settings.forEach((key, setting) -> {
+            if (setting != DitConfig.Quantization.NONE && !device.target().allowsContribOps()) {
+                throw new IllegalArgumentException("invalid configuration " + key + "=" + setting.name()
+                        .toLowerCase(java.util.Locale.ROOT) + ": quantized weights run on ORT's com.microsoft"
+                        + " MatMulNBits, which device " + device.active() + " does not offer; use " + key + "=none");
+            }
+        });
+    }
+
+    /**
+     * One component's quantization ({@code dit.quantization} or {@code dit.quantization.text-encoder}) with the
+     * shared {@code dit.quantization.block-size} and {@code .accuracy-level}, checked.
+     */
+    static WeightQuantization quantization(DitConfig config, DitConfig.Quantization setting) {
         int block = config.quantizationBlockSize();
         if (block != 32 && block != 64 && block != 128) {
             throw new IllegalArgumentException("invalid configuration dit.quantization.block-size=" + block
@@ -160,8 +181,8 @@ public class ModelLoader {
             throw new IllegalArgumentException("invalid configuration dit.quantization.accuracy-level=" + level
                     + ": must be 0 (compute on the dequantized weights) or 4 (int8 activations)");
         }
-        return config.quantization() == DitConfig.Quantization.NONE ? WeightQuantization.NONE
-                : WeightQuantization.of(config.quantization().bits(), block).withAccuracyLevel(level);
+        return setting == DitConfig.Quantization.NONE ? WeightQuantization.NONE
+                : WeightQuantization.of(setting.bits(), block).withAccuracyLevel(level);
     }
 
     /**

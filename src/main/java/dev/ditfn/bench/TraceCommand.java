@@ -19,6 +19,7 @@ import dev.ditfn.model.text.PromptTemplate;
 import dev.ditfn.model.text.QwenPromptEncoder;
 import dev.ditfn.model.text.QwenTextEncoderConfig;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.Tensors;
@@ -105,8 +106,8 @@ public final class TraceCommand {
         OrtRuntime runtime = pipeline.runtime();
         try (PipelineParts parts = new PipelineParts()) {
             QwenPromptEncoder encoder = QwenPromptEncoder.load(snapshot, runtime, parts,
-                    QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder")), PromptTemplate.QWEN_IMAGE,
-                    s -> { });
+                    QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder")), WeightQuantization.NONE,
+                    PromptTemplate.QWEN_IMAGE, s -> { });
             writePrompt(encoder, p.prompt(), "prompt", out);
             if (p.cfg()) {
                 writePrompt(encoder, p.negativePrompt(), "negative", out);

@@ -66,7 +66,22 @@ public interface DitConfig {
     @WithDefault("0")
     int quantizationAccuracyLevel();
 
-    /** Values of {@code dit.quantization}. */
+    /**
+     * The text encoder's linear weights (Qwen2.5-VL's or Qwen3's decoder layers), as {@code dit.quantization} for the
+     * transformer: the same block size and accuracy level. Its token embedding stays full precision.
+     */
+    @WithName("quantization.text-encoder")
+    @WithDefault("none")
+    Quantization textEncoderQuantization();
+
+    /**
+     * Where quantized weights are kept between starts (unset: quantized again at every load). An entry is keyed by
+     * the source file (path, size, modification time), the tensor and the quantization settings.
+     */
+    @WithName("quantization.cache-dir")
+    Optional<String> quantizationCacheDir();
+
+    /** Values of {@code dit.quantization} and {@code dit.quantization.text-encoder}. */
     enum Quantization {
         NONE(0), INT8(8), INT4(4);
 

@@ -15,11 +15,12 @@ import java.util.regex.Pattern;
  *
  * @param vaeImageArea       the area of an edit's VAE (condition-token) image; upstream 1024²
  * @param conditionImageArea Edit Plus: the area of the vision encoder's image; upstream 384²
- * @param quantization       how the transformer's linear weights run ({@code dit.quantization}); the other
- *                           components stay in full precision
+ * @param transformerQuantization how the transformer's linear weights run ({@code dit.quantization})
+ * @param textEncoderQuantization how the text encoder's linear weights run ({@code dit.quantization.text-encoder});
+ *                                the VAE and the vision tower stay in full precision
  */
 public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea,
-        WeightQuantization quantization) {
+        WeightQuantization transformerQuantization, WeightQuantization textEncoderQuantization) {
     /** With upstream's image areas ({@code VAE_IMAGE_SIZE} 1024², {@code CONDITION_IMAGE_SIZE} 384²). */
     public LoadOptions(Set<FnBn> cacheSplits) {
         this(cacheSplits, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
@@ -27,12 +28,17 @@ public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditi
 
     /** Full-precision weights. */
     public LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea) {
-        this(cacheSplits, vaeImageArea, conditionImageArea, WeightQuantization.NONE);
+        this(cacheSplits, vaeImageArea, conditionImageArea, WeightQuantization.NONE, WeightQuantization.NONE);
     }
 
     /** The same options with the transformer's weights quantized as {@code q}. */
-    public LoadOptions withQuantization(WeightQuantization q) {
-        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, q);
+    public LoadOptions withTransformerQuantization(WeightQuantization q) {
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, q, textEncoderQuantization);
+    }
+
+    /** The same options with the text encoder's weights quantized as {@code q}. */
+    public LoadOptions withTextEncoderQuantization(WeightQuantization q) {
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, transformerQuantization, q);
     }
 
     /** One DBCache split: {@code Fn} leading and {@code Bn} trailing blocks always computed. */
@@ -57,7 +63,8 @@ public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditi
 
     public LoadOptions {
         cacheSplits = Set.copyOf(cacheSplits);
-        java.util.Objects.requireNonNull(quantization, "quantization");
+        java.util.Objects.requireNonNull(transformerQuantization, "transformerQuantization");
+        java.util.Objects.requireNonNull(textEncoderQuantization, "textEncoderQuantization");
         if (vaeImageArea < 32 * 32 || conditionImageArea < 32 * 32) {
             throw new IllegalArgumentException("edit image areas must be at least 32x32 pixels, were " + vaeImageArea
                     + " and " + conditionImageArea);

@@ -59,7 +59,8 @@ public final class GraphBuilder {
     public GraphBuilder(String name, GraphTarget target, WeightCatalog weights, WeightQuantization quantization) {
         if (quantization.enabled() && !target.allowsContribOps()) {
             throw new IllegalArgumentException("weight quantization " + quantization + " needs ORT's com.microsoft"
-                    + " MatMulNBits, which target " + target + " does not allow (dit.quantization must be none there)");
+                    + " MatMulNBits, which target " + target + " does not allow (dit.quantization and"
+                    + " dit.quantization.text-encoder must be none there)");
         }
         this.name = name;
         this.target = target;

@@ -11,10 +11,13 @@ import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.TensorSpec;
 import dev.ditfn.weights.BlockQuantizer;
+import dev.ditfn.weights.QuantizedWeightCache;
 import dev.ditfn.weights.WeightStore;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The process-wide ORT environment (one global intra-/inter-op thread pool shared by every session) and the
@@ -27,15 +30,24 @@ public final class OrtRuntime {
     private final OrtEnvironment env;
     private final ExecutionProviders providers;
     private final boolean prepackWeights;
+    private final Optional<QuantizedWeightCache> quantizationCache;
+
+    /** Without a quantization cache: quantized weights are computed at every load. */
+    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers, boolean prepackWeights) {
+        this(env, providers, prepackWeights, Optional.empty());
+    }
 
     /**
      * @param prepackWeights let ORT repack constant GEMM weights into its own memory (CPU: 5-20% faster
      *     linears, one anonymous copy of the weights); when false ORT computes straight from the mapped file pages
+     * @param quantizationCache where quantized weights are read from, and stored after being computed
      */
-    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers, boolean prepackWeights) {
+    public OrtRuntime(OrtEnvironment env, ExecutionProviders providers, boolean prepackWeights,
+            Optional<QuantizedWeightCache> quantizationCache) {
         this.env = env;
         this.providers = providers;
         this.prepackWeights = prepackWeights;
+        this.quantizationCache = quantizationCache;
     }
 
     /**
@@ -69,6 +81,10 @@ public final class OrtRuntime {
         return providers.resolve();
     }
 
+    public Optional<QuantizedWeightCache> quantizationCache() {
+        return quantizationCache;
+    }
+
     /**
      * Creates a session for {@code graph}, handing ORT each weight it declares as a tensor over the mapped file
      * ({@code addInitializer}: ORT uses that memory as is, never reads the file, and nothing lands on the Java heap).
@@ -91,9 +107,8 @@ public final class OrtRuntime {
                 options.addInitializer(name, t);
             }
             for (GraphBuilder.QuantizedWeight q : graph.quantizedWeights()) {
-                // quantized from the mapped weight into direct buffers, which the tensors (owned by the session) keep
-                BlockQuantizer.Quantized data = BlockQuantizer.quantize(weights.data(q.source().name()),
-                        q.source().type(), q.n(), q.k(), q.quantization(), q.scaleType());
+                // direct or mapped buffers, which the tensors (owned by the session) keep
+                BlockQuantizer.Quantized data = quantized(q, weights);
                 OnnxTensor packed = OnnxTensor.createTensor(env, data.packed(), data.packedShape(), OnnxJavaType.UINT8);
                 tensors.add(packed);
                 options.addInitializer(q.packedName(), packed);
@@ -109,6 +124,14 @@ public final class OrtRuntime {
             throw new IllegalStateException("cannot create an ORT session for graph with weights from "
                     + weights.dir() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code q}'s initializers: from the cache when there is one, else quantized from the mapped weight. */
+    private BlockQuantizer.Quantized quantized(GraphBuilder.QuantizedWeight q, WeightStore weights) {
+        Supplier<BlockQuantizer.Quantized> quantize = () -> BlockQuantizer.quantize(
+                weights.data(q.source().name()), q.source().type(), q.n(), q.k(), q.quantization(), q.scaleType());
+        return quantizationCache.map(c -> c.get(q.source(), q.quantization(), q.scaleType(), quantize))
+                .orElseGet(quantize);
     }
 
     private OnnxTensor mappedTensor(TensorSpec spec, WeightStore weights) throws OrtException {

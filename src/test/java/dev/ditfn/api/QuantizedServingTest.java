@@ -75,23 +75,27 @@ class QuantizedServingTest {
     }
 
     void checkServed(WeightQuantization q, double minPsnr) throws IOException {
-        byte[] served = Base64.getDecoder().decode(given().contentType(ContentType.JSON).body(REQUEST)
-                .post("/generate").then().statusCode(200).extract().jsonPath().getString("data[0].b64_json"));
-        byte[] quantized = direct(q);
-        byte[] full = direct(WeightQuantization.NONE);
-        assertArrayEquals(quantized, served, "the served image is the " + q + " pipeline's");
-        assertFalse(java.util.Arrays.equals(full, served), "quantization changes the image");
-        double psnr = ImageMetrics.psnr(image(full), image(served));
-        System.out.printf("served %s vs fp32: PSNR %.2f dB%n", q, psnr);
-        assertTrue(psnr > minPsnr, q + ": PSNR " + psnr + " dB vs fp32, expected above " + minPsnr);
+        checkServed(new LoadOptions(Set.of()).withTransformerQuantization(q), "transformer " + q, minPsnr);
     }
 
-    /** The same request on a pipeline loaded here, with {@code q}. */
-    private byte[] direct(WeightQuantization q) {
+    /** The served image is the one a pipeline loaded here with {@code quantized} gives, and close to fp32's. */
+    void checkServed(LoadOptions quantized, String what, double minPsnr) throws IOException {
+        byte[] served = Base64.getDecoder().decode(given().contentType(ContentType.JSON).body(REQUEST)
+                .post("/generate").then().statusCode(200).extract().jsonPath().getString("data[0].b64_json"));
+        byte[] expected = direct(quantized);
+        byte[] full = direct(new LoadOptions(Set.of()));
+        assertArrayEquals(expected, served, "the served image is the " + what + " pipeline's");
+        assertFalse(java.util.Arrays.equals(full, served), "quantization changes the image");
+        double psnr = ImageMetrics.psnr(image(full), image(served));
+        System.out.printf("served %s vs fp32: PSNR %.2f dB%n", what, psnr);
+        assertTrue(psnr > minPsnr, what + ": PSNR " + psnr + " dB vs fp32, expected above " + minPsnr);
+    }
+
+    /** The same request on a pipeline loaded here (by the served runtime) with {@code options}. */
+    private byte[] direct(LoadOptions options) {
         DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir());
         try (DiffusionPipeline p = ModelFamilies.forPipeline(snapshot.pipelineClass(), dir().resolve("model_index.json"))
-                .load(snapshot, runtime, new LoadOptions(Set.of()).withQuantization(q),
-                        s -> { })) {
+                .load(snapshot, runtime, options, s -> { })) {
             return p.generate(GenerationParams.uncached("a lighthouse", " ", 32, 32, 6, 4f, 3, 1,
                     ImageCodec.Format.png), RequestContext.unbounded()).images().get(0).encoded();
         }

@@ -64,7 +64,7 @@ class QuantizationMeasurements {
         long[] before = rssKb();
         long loadStart = System.nanoTime();
         try (QwenImagePipeline p = QwenImagePipeline.load(DiffusersSnapshot.open(DIR), CpuRuntime.shared(),
-                new LoadOptions(Set.of()).withQuantization(q), s -> { })) {
+                new LoadOptions(Set.of()).withTransformerQuantization(q), s -> { })) {
             double loadMs = (System.nanoTime() - loadStart) / 1e6;
             long[] loaded = rssKb();
             GenerationParams params = GenerationParams.uncached("a watercolor fox in a snowy forest", " ", SIDE, SIDE,

@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import dev.ditfn.config.Device;
 import dev.ditfn.runtime.ExecutionProviders;
 import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.weights.QuantizedWeightCache;
 
 import java.util.Map;
 import java.util.Optional;
@@ -24,8 +25,17 @@ public final class CpuRuntime {
     }
 
     public static OrtRuntime create(boolean prepackWeights) {
+        return create(prepackWeights, Optional.empty());
+    }
+
+    /** A runtime (weights prepacked) that reads and stores quantized weights in {@code cache}. */
+    public static OrtRuntime withQuantizationCache(QuantizedWeightCache cache) {
+        return create(true, Optional.of(cache));
+    }
+
+    private static OrtRuntime create(boolean prepackWeights, Optional<QuantizedWeightCache> cache) {
         OrtEnvironment env = OrtRuntime.environment(0, 1);
         return new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0, false,
-                Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), prepackWeights);
+                Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), prepackWeights, cache);
     }
 }

@@ -17,6 +17,7 @@ import dev.ditfn.model.vision.QwenVisionConfig;
 import dev.ditfn.model.vision.QwenVisionInputs;
 import dev.ditfn.model.vision.QwenVisionTower;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.Tensors;
@@ -92,9 +93,13 @@ final class QwenImageEditPrompt {
         return id;
     }
 
-    /** Loads the tokenizer, the LM (with image splicing) and the vision tower of {@code snapshot}'s text encoder. */
+    /**
+     * Loads the tokenizer, the LM (with image splicing; its linears quantized as {@code quantization} says) and the
+     * vision tower (full precision) of {@code snapshot}'s text encoder.
+     */
     static QwenImageEditPrompt load(DiffusersSnapshot snapshot, OrtRuntime runtime, PipelineParts parts,
-            QwenImageVariant variant, QwenTextEncoderConfig config, Consumer<String> stage) {
+            QwenImageVariant variant, QwenTextEncoderConfig config, WeightQuantization quantization,
+            Consumer<String> stage) {
         stage.accept("tokenizer");
         ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.load(snapshot.componentDir("tokenizer"));
         stage.accept("text encoder");
@@ -112,7 +117,8 @@ final class QwenImageEditPrompt {
         }
         WeightStore weights = parts.weights(snapshot.weights("text_encoder"));
         ModelSession lm = parts.own(runtime.createSession(
-                new QwenTextEncoder(config).buildWithImages(runtime.device().target(), weights), weights));
+                new QwenTextEncoder(config).buildWithImages(runtime.device().target(), weights, quantization),
+                weights));
         stage.accept("vision encoder");
         ModelSession vision = parts.own(runtime.createSession(
                 new QwenVisionTower(visionConfig).build(runtime.device().target(), weights), weights));

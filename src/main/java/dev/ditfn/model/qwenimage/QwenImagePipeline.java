@@ -119,9 +119,9 @@ public final class QwenImagePipeline implements DiffusionPipeline {
                     FlowMatchEulerScheduler.Config.fromJson(snapshot.config("scheduler")));
             QwenTextEncoderConfig textConfig = QwenTextEncoderConfig.fromJson(snapshot.config("text_encoder"));
             QwenPromptEncoder textEncoder = variant.edits() ? null : QwenPromptEncoder.load(snapshot, runtime,
-                    parts, textConfig, PromptTemplate.QWEN_IMAGE, stage);
+                    parts, textConfig, options.textEncoderQuantization(), PromptTemplate.QWEN_IMAGE, stage);
             QwenImageEditPrompt editPrompt = variant.edits() ? QwenImageEditPrompt.load(snapshot, runtime, parts,
-                    variant, textConfig, stage) : null;
+                    variant, textConfig, options.textEncoderQuantization(), stage) : null;
 
             stage.accept("transformer");
             var transformerConfig = QwenImageTransformerConfig.fromJson(snapshot.config("transformer"));
@@ -132,7 +132,8 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.numLayers();
             var transformer = parts.own(new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
-                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)), options.quantization()));
+                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)),
+                    options.transformerQuantization()));
 
             stage.accept("vae decoder");
             QwenImageVaeConfig vaeConfig = QwenImageVaeConfig.fromJson(snapshot.config("vae"));

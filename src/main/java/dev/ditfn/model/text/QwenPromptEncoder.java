@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import dev.ditfn.engine.PipelineParts;
 import dev.ditfn.engine.PromptCache;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
 import dev.ditfn.runtime.Tensors;
@@ -44,17 +45,19 @@ public final class QwenPromptEncoder {
 
     /**
      * Loads {@code tokenizer/} and the {@code text_encoder/} weights of {@code snapshot} for {@code config} (read by
-     * the caller from {@code text_encoder/config.json}), keeping what it opens in {@code parts}.
+     * the caller from {@code text_encoder/config.json}), its linears quantized as {@code quantization} says, keeping
+     * what it opens in {@code parts}.
      */
     public static QwenPromptEncoder load(DiffusersSnapshot snapshot, OrtRuntime runtime, PipelineParts parts,
-            QwenDecoderConfig config, PromptTemplate template, Consumer<String> stage) {
+            QwenDecoderConfig config, WeightQuantization quantization, PromptTemplate template,
+            Consumer<String> stage) {
         stage.accept("tokenizer");
         ByteLevelBpeTokenizer tokenizer = ByteLevelBpeTokenizer.load(snapshot.componentDir("tokenizer"));
         stage.accept("text encoder");
         config.checkTokenizer(tokenizer);
         WeightStore weights = parts.weights(snapshot.weights("text_encoder"));
         ModelSession session = parts.own(runtime.createSession(
-                new QwenTextEncoder(config).build(runtime.device().target(), weights), weights));
+                new QwenTextEncoder(config).build(runtime.device().target(), weights, quantization), weights));
         return new QwenPromptEncoder(runtime, tokenizer, config, session, template);
     }
 

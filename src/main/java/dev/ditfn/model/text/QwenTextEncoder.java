@@ -6,6 +6,7 @@ import dev.ditfn.onnx.GraphTarget;
 import dev.ditfn.onnx.Layers;
 import dev.ditfn.onnx.Value;
 import dev.ditfn.onnx.WeightCatalog;
+import dev.ditfn.onnx.WeightQuantization;
 
 /**
  * A Qwen-family language model as a text-only encoder graph, for both text encoders the pipelines use; the
@@ -89,9 +90,17 @@ public final class QwenTextEncoder {
                 .map(p -> "'" + p + tensor + "'").collect(java.util.stream.Collectors.joining(", ")));
     }
 
-    /** The text-only graph: inputs {@value #INPUT_IDS}, {@value #COS}, {@value #SIN}, {@value #ATTENTION_BIAS}. */
+    /** The text-only graph in full precision. */
     public GraphBuilder build(GraphTarget target, WeightCatalog weights) {
-        return build(target, weights, false);
+        return build(target, weights, WeightQuantization.NONE);
+    }
+
+    /**
+     * The text-only graph: inputs {@value #INPUT_IDS}, {@value #COS}, {@value #SIN}, {@value #ATTENTION_BIAS}; the
+     * decoder layers' linears block-quantized as {@code quantization} says (the token embedding stays full precision).
+     */
+    public GraphBuilder build(GraphTarget target, WeightCatalog weights, WeightQuantization quantization) {
+        return build(target, weights, quantization, false);
     }
 
     /**
@@ -108,13 +117,16 @@ public final class QwenTextEncoder {
      * ({@link QwenTextInputs#mropePositionIds}, {@link QwenTextInputs#mropeTables}); they are shared by the batch, so
      * a batch with images holds one sample (or samples with identical position ids).
      */
-    public GraphBuilder buildWithImages(GraphTarget target, WeightCatalog weights) {
-        return build(target, weights, true);
+    public GraphBuilder buildWithImages(GraphTarget target, WeightCatalog weights, WeightQuantization quantization) {
+        return build(target, weights, quantization, true);
     }
 
-    private GraphBuilder build(GraphTarget target, WeightCatalog weights, boolean images) {
+    private GraphBuilder build(GraphTarget target, WeightCatalog weights, WeightQuantization quantization,
+            boolean images) {
         String prefix = detectPrefix(weights);
-        GraphBuilder g = new GraphBuilder("qwen_text_encoder", target, weights);
+        // the embedding table is gathered from, not multiplied: MatMulNBits cannot serve it
+        GraphBuilder g = new GraphBuilder("qwen_text_encoder", target, weights,
+                quantization.keeping(prefix + "embed_tokens."));
         long hidden = config.hiddenSize();
         int hd = config.headDim();
         Value ids = g.input(INPUT_IDS, DType.INT64, "batch", "seq");

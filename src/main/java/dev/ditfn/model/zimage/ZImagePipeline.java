@@ -101,7 +101,7 @@ public final class ZImagePipeline implements DiffusionPipeline {
                     FlowMatchEulerScheduler.Config.fromJson(snapshot.config("scheduler")));
             Qwen3TextEncoderConfig textConfig = Qwen3TextEncoderConfig.fromJson(snapshot.config("text_encoder"));
             QwenPromptEncoder textEncoder = QwenPromptEncoder.load(snapshot, runtime, parts, textConfig,
-                    PromptTemplate.Z_IMAGE, stage);
+                    options.textEncoderQuantization(), PromptTemplate.Z_IMAGE, stage);
 
             stage.accept("transformer");
             var transformerConfig = ZImageTransformerConfig.fromJson(snapshot.config("transformer"));
@@ -112,7 +112,8 @@ public final class ZImagePipeline implements DiffusionPipeline {
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.nLayers();
             var transformer = parts.own(new SegmentedTransformer(runtime, new ZImageTransformer(transformerConfig),
-                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)), options.quantization()));
+                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)),
+                    options.transformerQuantization()));
 
             stage.accept("vae decoder");
             AutoencoderKlConfig vaeConfig = AutoencoderKlConfig.fromJson(snapshot.config("vae"));

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.testing.GraphRunner;
 import dev.ditfn.testing.GraphRunner.Input;
 import dev.ditfn.weights.WeightStore;
@@ -89,7 +90,7 @@ class QwenTextEncoderImageTest {
         long[] ids = prompt(pads);
         long[][] pos = QwenTextInputs.mropePositionIds(ids, PAD, VS, grids);
         float[] embeds = normal(new Random(8), Arrays.stream(pads).sum() * TINY.hiddenSize());
-        GraphBuilder g = new QwenTextEncoder(TINY).buildWithImages(target, store);
+        GraphBuilder g = new QwenTextEncoder(TINY).buildWithImages(target, store, WeightQuantization.NONE);
         float[] got = r.runSingle(g, inputs(ids, pos, embeds), 1, ids.length, TINY.hiddenSize());
         QwenTextReference ref = new QwenTextReference(TINY, store);
         double[] want = ref.forwardEmbeds(spliced(ref, ids, embeds), pos, ids.length);
@@ -127,7 +128,7 @@ class QwenTextEncoderImageTest {
         WeightStore store = r.random(DType.FLOAT32, 1, w -> TINY.writeRandomWeights(w, false)).store();
         assertEquals(List.of(QwenTextEncoder.INPUT_IDS, QwenTextEncoder.COS, QwenTextEncoder.SIN,
                 QwenTextEncoder.ATTENTION_BIAS, QwenTextEncoder.IMAGE_EMBEDS, QwenTextEncoder.IMAGE_POSITIONS),
-                new QwenTextEncoder(TINY).buildWithImages(GraphTarget.CPU_FP32, store).inputNames());
+                new QwenTextEncoder(TINY).buildWithImages(GraphTarget.CPU_FP32, store, WeightQuantization.NONE).inputNames());
         assertEquals(List.of(QwenTextEncoder.INPUT_IDS, QwenTextEncoder.COS, QwenTextEncoder.SIN,
                 QwenTextEncoder.ATTENTION_BIAS), new QwenTextEncoder(TINY).build(GraphTarget.CPU_FP32, store)
                 .inputNames());

@@ -59,6 +59,12 @@ final class QwenTextReference {
         return this;
     }
 
+    /** Computes with {@code replaced} instead of the stored values of those tensors (e.g. dequantized weights). */
+    QwenTextReference withWeights(Map<String, double[]> replaced) {
+        cache.putAll(replaced);
+        return this;
+    }
+
     private double[] w(String name) {
         return cache.computeIfAbsent(name, n -> ReferenceMath.weight(store, n));
     }
