@@ -170,7 +170,7 @@ public class ModelLoader {
      * One component's quantization ({@code dit.quantization} or {@code dit.quantization.text-encoder}) with the
      * shared {@code dit.quantization.block-size} and {@code .accuracy-level}, checked.
      */
-    static WeightQuantization quantization(DitConfig config, DitConfig.Quantization setting) {
+    public static WeightQuantization quantization(DitConfig config, DitConfig.Quantization setting) {
         int block = config.quantizationBlockSize();
         if (block != 32 && block != 64 && block != 128) {
             throw new IllegalArgumentException("invalid configuration dit.quantization.block-size=" + block

@@ -24,6 +24,42 @@ final class Args {
         }
     }
 
+    /** The quantization options bench and calibrate take, beside their own. */
+    static final Set<String> QUANTIZATION = Set.of("quantization", "text-encoder-quantization", "quantization-block",
+            "quantization-accuracy");
+
+    /** {@code keys} and the {@link #QUANTIZATION} options. */
+    static Set<String> withQuantization(String... keys) {
+        Set<String> all = new java.util.HashSet<>(Set.of(keys));
+        all.addAll(QUANTIZATION);
+        return Set.copyOf(all);
+    }
+
+    /** How the quantization options read in a usage line. */
+    static final String QUANTIZATION_USAGE = "[--quantization none|int8|int4] [--text-encoder-quantization none|int8|int4]"
+            + " [--quantization-block 32|64|128] [--quantization-accuracy 0|4]";
+
+    /**
+     * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block}
+     * and {@code --quantization-accuracy} as the served {@code dit.quantization*} properties.
+     */
+    Map<String, String> quantizationProperties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("dit.quantization", quantizationMode("quantization"));
+        p.put("dit.quantization.text-encoder", quantizationMode("text-encoder-quantization"));
+        p.put("dit.quantization.block-size", Integer.toString(integer("quantization-block", 32)));
+        p.put("dit.quantization.accuracy-level", Integer.toString(integer("quantization-accuracy", 0)));
+        return p;
+    }
+
+    private String quantizationMode(String key) {
+        String v = get(key, "none");
+        if (!Set.of("none", "int8", "int4").contains(v)) {
+            throw new IllegalArgumentException("--" + key + " must be none, int8 or int4, got " + v);
+        }
+        return v;
+    }
+
     /** Whether the option was given. */
     boolean has(String key) {
         return values.containsKey(key);

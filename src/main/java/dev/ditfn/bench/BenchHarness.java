@@ -5,11 +5,13 @@ import dev.ditfn.cache.CacheSettings;
 import dev.ditfn.config.Device;
 import dev.ditfn.config.DitConfig;
 import dev.ditfn.app.ModelFamilies;
+import dev.ditfn.app.ModelLoader;
 import dev.ditfn.cache.StepCacheDriver;
 import dev.ditfn.engine.DiffusionPipeline;
 import dev.ditfn.engine.LoadOptions;
 import dev.ditfn.engine.RequestContext;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.engine.GenerationParams;
 import dev.ditfn.engine.GenerationResult;
 import dev.ditfn.engine.ImageCodec;
@@ -81,6 +83,25 @@ public final class BenchHarness implements AutoCloseable {
      */
     public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings,
             float cfgScale, int editArea) {
+        return open(model, preset, device, settings, cfgScale, editArea, Map.of());
+    }
+
+    /**
+     * As {@link #open(Path, String, Device, Collection, float, int)}, with weights quantized as the served
+     * {@code dit.quantization*} {@code properties} say (checked as at startup).
+     */
+    public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings,
+            float cfgScale, int editArea, Map<String, String> properties) {
+        DitConfig config = config(properties);
+        LoadOptions options = loadOptions(settings, editArea)
+                .withTransformerQuantization(ModelLoader.quantization(config, config.quantization()))
+                .withTextEncoderQuantization(ModelLoader.quantization(config, config.textEncoderQuantization()));
+        boolean quantized = !options.transformerQuantization().equals(WeightQuantization.NONE)
+                || !options.textEncoderQuantization().equals(WeightQuantization.NONE);
+        if (quantized && device == Device.cann) {
+            throw new IllegalArgumentException("quantized weights run on ORT's com.microsoft MatMulNBits, which "
+                    + "device cann does not offer");
+        }
         Path dir = model;
         String description;
         if (dir == null) {
@@ -98,7 +119,11 @@ public final class BenchHarness implements AutoCloseable {
                 false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
         DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
         DiffusionPipeline pipeline = ModelFamilies.forPipeline(snapshot.pipelineClass(),
-                dir.resolve("model_index.json")).load(snapshot, runtime, loadOptions(settings, editArea), s -> { });
+                dir.resolve("model_index.json")).load(snapshot, runtime, options, s -> { });
+        if (quantized) {
+            description += ", quantized: transformer " + describe(config.quantization(), config) + ", text encoder "
+                    + describe(config.textEncoderQuantization(), config);
+        }
         return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
                 + pipeline.cacheTarget().partition(), device, cfgScale);
     }
@@ -119,11 +144,22 @@ public final class BenchHarness implements AutoCloseable {
         return new LoadOptions(splits, editArea, editArea);
     }
 
+    private static String describe(DitConfig.Quantization q, DitConfig config) {
+        return q == DitConfig.Quantization.NONE ? "none" : q.name().toLowerCase(java.util.Locale.ROOT) + " (block "
+                + config.quantizationBlockSize() + ", accuracy level " + config.quantizationAccuracyLevel() + ")";
+    }
+
     /** The built-in {@code dit.*} defaults (no profile, no environment), as the tests see them. */
     static DitConfig builtInConfig() {
+        return config(Map.of());
+    }
+
+    /** The built-in defaults with {@code properties} over them. */
+    private static DitConfig config(Map<String, String> properties) {
+        Map<String, String> all = new LinkedHashMap<>(properties);
+        all.put("user.home", System.getProperty("user.home"));
         return new SmallRyeConfigBuilder().addDefaultInterceptors()
-                .withSources(new PropertiesConfigSource(Map.of("user.home", System.getProperty("user.home")),
-                        "user-home", 100))
+                .withSources(new PropertiesConfigSource(all, "bench", 100))
                 .withMapping(DitConfig.class).build().getConfigMapping(DitConfig.class);
     }
 
