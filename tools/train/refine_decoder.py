@@ -2,7 +2,7 @@
 """Refines a trained VAE's decoder alone (train.py's last phase) from a saved VAE state, and optionally installs it
 in a snapshot whose transformer was trained on that VAE's latents (the encoder, hence the latents, do not change).
 
-usage: /usr/bin/python3 tools/train/refine_decoder.py --data DIR --vae-state FILE --out FILE [--steps 1500]
+usage: /usr/bin/python3 tools/train/refine_decoder.py --data DIR --vae-state FILE --out FILE [--steps 1000]
        [--seed 0] [--threads 2] [--snapshot SNAPSHOT]
 """
 import argparse

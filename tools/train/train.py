@@ -10,7 +10,7 @@ Phases (one command, fixed seed):
   5. the snapshot: model_index.json, scheduler, tokenizer (the data set's), text_encoder, transformer, vae (fp16).
 
 usage: /usr/bin/python3 tools/train/train.py --data DIR --out SNAPSHOT [--seed 0] [--vae-steps 4000]
-       [--dit-steps 4000] [--decoder-steps 1500] [--threads 2] [--vae-checkpoint FILE] [--vae-init FILE]
+       [--dit-steps 4000] [--decoder-steps 1000] [--threads 2] [--vae-checkpoint FILE] [--vae-init FILE]
        [--dit-checkpoint FILE] [--eval DIR --eval-every N]
 
 A run longer than a working session: --vae-checkpoint keeps the trained VAE, --dit-checkpoint the transformer phase
@@ -63,11 +63,11 @@ MODEL_INDEX = {
     "tokenizer": ["transformers", "Qwen2Tokenizer"], "transformer": ["diffusers", "QwenImageTransformer2DModel"],
     "vae": ["diffusers", "AutoencoderKLQwenImage"]}
 
-SERVING_DEFAULTS = {"num_inference_steps": 20, "guidance": 4.0, "negative_prompt": " "}
+SERVING_DEFAULTS = {"num_inference_steps": 20, "guidance": 2.0, "negative_prompt": " "}
 CAPTION_DROPOUT = 0.1
 KL_WEIGHT = 1e-6
 EDGE_WEIGHT = 4.0
-DECODER_STEPS = 1500
+DECODER_STEPS = 1000
 
 
 class DataSet:

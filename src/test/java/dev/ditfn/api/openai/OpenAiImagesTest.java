@@ -295,7 +295,7 @@ class OpenAiImagesTest {
         // the embedded model's own defaults (_dit_fn_defaults), as a request without those fields gets them
         assertEquals("96x96", r.getString("data[0].dit.default_size"));
         assertEquals(20, r.getInt("data[0].dit.default_steps"));
-        assertEquals(4.0, r.getDouble("data[0].dit.default_guidance"), 0);
+        assertEquals(2.0, r.getDouble("data[0].dit.default_guidance"), 0);
         assertFalse(body.contains("/"), "no file paths: " + body);
         assertEquals(id, client().models().retrieve(id).id());
         assertEquals(id, client().models().list().data().get(0).id());
