@@ -14,9 +14,9 @@ import java.util.Map;
  * <li>background: the most common class outside the objects' cells is the background colour;</li>
  * <li>per object, colour is the most common class other than the background in its cell, and foreground is the
  * pixels of the cell nearer to that colour than to the background (RGB distance); shape and size are those of the
- * renderer mask (every shape and size, centred in that cell) with the highest IoU with the foreground, which must also reach {@link #MIN_IOU}; position holds when the foreground covers
- * at least {@link #MIN_POSITION_AREA} of the expected shape's area drawn small (small, so that a wrong size fails
- * the size check only);</li>
+ * renderer mask (every shape and size, centred in that cell) with the highest IoU with the foreground, which must
+ * also reach {@link #MIN_IOU}; position holds when the foreground covers at least {@link #MIN_POSITION_AREA} of the
+ * expected shape's area drawn small (small, so that a wrong size fails the size check only);</li>
  * <li>no extra objects: every other cell has less foreground than {@link #MAX_STRAY_AREA} of the smallest small
  * shape.</li>
  * </ol>
