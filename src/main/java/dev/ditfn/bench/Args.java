@@ -37,7 +37,8 @@ final class Args {
 
     /** How the quantization options read in a usage line. */
     static final String QUANTIZATION_USAGE = "[--quantization none|int8|int4]"
-            + " [--text-encoder-quantization none|int8|int4] [--quantization-block 32|64|128] [--quantization-accuracy 0|4]";
+            + " [--text-encoder-quantization none|int8|int4] [--quantization-block 32|64|128]"
+            + " [--quantization-accuracy 0|4]";
 
     /**
      * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block}
