@@ -149,7 +149,8 @@ public class ModelLoader {
             }
         }
         return new LoadOptions(splits, config.edit().vaeImageArea(), config.edit().conditionImageArea(),
-                quantization(config, config.quantization()), quantization(config, config.textEncoderQuantization()));
+                quantization(config, config.quantization()), quantization(config, config.textEncoderQuantization()),
+                config.batchedGuidance());
     }
 
     /** Refuses a quantized component on a device without ORT's com.microsoft operators (CANN). */

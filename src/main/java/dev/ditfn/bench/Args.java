@@ -24,28 +24,34 @@ final class Args {
         }
     }
 
-    /** The quantization options bench and calibrate take, beside their own. */
-    static final Set<String> QUANTIZATION = Set.of("quantization", "text-encoder-quantization", "quantization-block",
-            "quantization-accuracy");
+    /** The options bench and calibrate take, beside their own, for what the served model fixes at load. */
+    static final Set<String> LOAD = Set.of("quantization", "text-encoder-quantization", "quantization-block",
+            "quantization-accuracy", "batched-guidance");
 
-    /** {@code keys} and the {@link #QUANTIZATION} options. */
-    static Set<String> withQuantization(String... keys) {
+    /** {@code keys} and the {@link #LOAD} options. */
+    static Set<String> withLoadOptions(String... keys) {
         Set<String> all = new java.util.HashSet<>(Set.of(keys));
-        all.addAll(QUANTIZATION);
+        all.addAll(LOAD);
         return Set.copyOf(all);
     }
 
-    /** How the quantization options read in a usage line. */
-    static final String QUANTIZATION_USAGE = "[--quantization none|int8|int4]"
+    /** How the load options read in a usage line. */
+    static final String LOAD_USAGE = "[--quantization none|int8|int4]"
             + " [--text-encoder-quantization none|int8|int4] [--quantization-block 32|64|128]"
-            + " [--quantization-accuracy 0|4]";
+            + " [--quantization-accuracy 0|4] [--batched-guidance false|true]";
 
     /**
-     * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block}
-     * and {@code --quantization-accuracy} as the served {@code dit.quantization*} properties.
+     * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block},
+     * {@code --quantization-accuracy} and {@code --batched-guidance} as the served {@code dit.quantization*} and
+     * {@code dit.guidance.batched} properties.
      */
-    Map<String, String> quantizationProperties() {
+    Map<String, String> loadProperties() {
         Map<String, String> p = new LinkedHashMap<>();
+        String batched = get("batched-guidance", "false");
+        if (!Set.of("false", "true").contains(batched)) {
+            throw new IllegalArgumentException("--batched-guidance must be false or true, got " + batched);
+        }
+        p.put("dit.guidance.batched", batched);
         p.put("dit.quantization", quantizationMode("quantization"));
         p.put("dit.quantization.text-encoder", quantizationMode("text-encoder-quantization"));
         p.put("dit.quantization.block-size", Integer.toString(integer("quantization-block", 32)));

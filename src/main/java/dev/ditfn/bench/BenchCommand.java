@@ -28,11 +28,11 @@ public final class BenchCommand {
     public static final String USAGE = "usage: bench [--model DIR | --preset tiny|bench|edit-bench|zimage-bench|...] "
             + "[--steps 28,50] "
             + "[--size 256x256] [--prompts FILE | --eval-captions N] [--seeds 1,2] [--settings FILE] [--rounds N] [--out DIR] "
-            + "[--device cpu|cuda|cann] [--cfg-scale 4] [--edit-area 65536] " + Args.QUANTIZATION_USAGE + "\n"
+            + "[--device cpu|cuda|cann] [--cfg-scale 4] [--edit-area 65536] " + Args.LOAD_USAGE + "\n"
             + "  --eval-captions N: the first N distinct held-out scene captions of SceneSampler(seed "
             + BenchHarness.EVAL_CAPTIONS_SEED + "), SceneSplit.EVAL; prompts that are scene captions get a fidelity "
             + "score (SceneFidelity pass share)";
-    static final Set<String> OPTIONS = Args.withQuantization("cfg-scale", "edit-area", "model", "preset", "steps",
+    static final Set<String> OPTIONS = Args.withLoadOptions("cfg-scale", "edit-area", "model", "preset", "steps",
             "size", "prompts", "eval-captions", "seeds", "settings", "rounds", "out", "device");
     static final List<String> STAGES = List.of("text_encode", "denoise", "decode");
 
@@ -103,7 +103,7 @@ public final class BenchCommand {
         try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device,
                 settings.stream().map(BenchSettings.Setting::cache).toList(),
                 (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE),
-                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA), a.quantizationProperties())) {
+                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA), a.loadProperties())) {
             // Every request is checked before anything runs, so a bad setting fails fast.
             for (int steps : stepCounts) {
                 for (BenchSettings.Setting s : settings) {

@@ -88,14 +88,16 @@ public final class BenchHarness implements AutoCloseable {
 
     /**
      * As {@link #open(Path, String, Device, Collection, float, int)}, with weights quantized as the served
-     * {@code dit.quantization*} {@code properties} say (checked as at startup).
+     * {@code dit.quantization*} {@code properties} say (checked as at startup) and guidance batched as
+     * {@code dit.guidance.batched} says.
      */
     public static BenchHarness open(Path model, String preset, Device device, Collection<Map<String, Object>> settings,
             float cfgScale, int editArea, Map<String, String> properties) {
         DitConfig config = config(properties);
         LoadOptions options = loadOptions(settings, editArea)
                 .withTransformerQuantization(ModelLoader.quantization(config, config.quantization()))
-                .withTextEncoderQuantization(ModelLoader.quantization(config, config.textEncoderQuantization()));
+                .withTextEncoderQuantization(ModelLoader.quantization(config, config.textEncoderQuantization()))
+                .withBatchedGuidance(config.batchedGuidance());
         boolean quantized = !options.transformerQuantization().equals(WeightQuantization.NONE)
                 || !options.textEncoderQuantization().equals(WeightQuantization.NONE);
         if (quantized && device == Device.cann) {
@@ -123,6 +125,9 @@ public final class BenchHarness implements AutoCloseable {
         if (quantized) {
             description += ", quantized: transformer " + describe(config.quantization(), config) + ", text encoder "
                     + describe(config.textEncoderQuantization(), config);
+        }
+        if (options.batchedGuidance()) {
+            description += ", batched guidance";
         }
         return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
                 + pipeline.cacheTarget().partition(), device, cfgScale);

@@ -37,12 +37,12 @@ public final class CalibrateCommand {
             + "[--size 256x256] [--prompts FILE | --eval-captions N] [--seeds 1,2] [--min-psnr 30] "
             + "[--max-fidelity-loss 0.02] [--out DIR] [--device cpu|cuda|cann] "
             + "[--tea-thresholds 0.05,...] [--dbcache-thresholds 0.05,...] [--cfg-scale 4] [--edit-area 65536] "
-            + Args.QUANTIZATION_USAGE + "\n"
+            + Args.LOAD_USAGE + "\n"
             + "  --eval-captions N: the first N distinct held-out scene captions of SceneSampler(seed "
             + BenchHarness.EVAL_CAPTIONS_SEED + "), SceneSplit.EVAL\n"
             + "  --max-fidelity-loss X: also require fidelity (SceneFidelity pass share) >= uncached fidelity - X; "
             + "needs scene-caption prompts (default: no fidelity bound)";
-    static final Set<String> OPTIONS = Args.withQuantization("cfg-scale", "edit-area", "model", "preset", "steps",
+    static final Set<String> OPTIONS = Args.withLoadOptions("cfg-scale", "edit-area", "model", "preset", "steps",
             "size", "prompts", "eval-captions", "seeds", "min-psnr", "max-fidelity-loss", "out", "device", "tea-thresholds",
             "dbcache-thresholds");
     static final String TEA_THRESHOLDS = "0.05,0.1,0.2,0.3,0.4,0.6,0.8,1.0";
@@ -120,7 +120,7 @@ public final class CalibrateCommand {
 
         try (BenchHarness h = BenchHarness.open(a.path("model"), a.get("preset", "bench"), device, List.of(),
                 (float) a.number("cfg-scale", BenchHarness.DEFAULT_CFG_SCALE),
-                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA), a.quantizationProperties())) {
+                a.integer("edit-area", BenchHarness.DEFAULT_EDIT_AREA), a.loadProperties())) {
             // (a) TeaCache coefficients: tea_cache at threshold 0 computes every step; the observer sees each.
             List<Double> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();

@@ -43,7 +43,8 @@ public record TransformerFigures(int blocks, int width, int imageTokens, int tex
 
     /**
      * Measures on random inputs of a {@code width x height} image, {@code runs} interleaved runs each: the served
-     * chain of segments against a monolithic graph of the same weights, built here for the comparison only.
+     * chain of segments against a monolithic graph of the same weights (with the same text mask input, fed 0),
+     * built here for the comparison only.
      */
     public static TransformerFigures measure(QwenImagePipeline pipeline, int width, int height, int runs)
             throws OrtException {
@@ -66,10 +67,11 @@ public record TransformerFigures(int blocks, int width, int imageTokens, int tex
         DType act = runtime.device().target().activationType();
         String chain = "served " + served.partition();
         Map<String, List<Double>> times = new LinkedHashMap<>();
-        try (ModelSession monolithic = runtime.createSession(new QwenImageTransformer(c).build(
+        try (ModelSession monolithic = runtime.createSession(new QwenImageTransformer(c, true).build(
                         runtime.device().target(), pipeline.transformerWeights(),
                         TransformerSegment.whole(c.numLayers())), pipeline.transformerWeights());
-                var cond = new QwenImageConditioning(runtime.env(), act, c, prompt, textLen, h2, w2);
+                var cond = QwenImageConditioning.masked(runtime.env(), act, c, prompt, textLen,
+                        List.of(new int[] {h2, w2}));
                 OnnxTensor hidden = Tensors.of(runtime.env(), act, latents, 1, n, c.inChannels());
                 OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {0.5f}, 1)) {
             Map<String, OnnxTensor> inputs = cond.with(hidden, timestep);

@@ -93,6 +93,41 @@ public final class StepCacheDriver {
         }
     }
 
+    /**
+     * Whether the guidance branches may run as one batch ({@link #velocities}): only without a cache, where every
+     * step computes every branch and no branch keeps state.
+     */
+    public boolean batchesBranches() {
+        return settings.backend().equals(CacheSettings.NONE);
+    }
+
+    /**
+     * The velocities of {@code branches} at step {@code step} from one forward over a batch: {@code inputs} hold one
+     * batch row per branch, in the order of {@code branches}. Each branch's step is recorded as computed, as
+     * {@link #velocity} would. Only where {@link #batchesBranches()}.
+     */
+    public float[][] velocities(List<Branch> branches, int step, float sigma,
+            Map<String, ? extends OnnxTensorLike> inputs) throws OrtException {
+        if (!batchesBranches()) {
+            throw new IllegalStateException("the " + settings.backend() + " cache runs one branch at a time");
+        }
+        float[] all;
+        try (TransformerPass pass = transformer.pass(inputs)) {
+            all = pass.forward();
+        }
+        if (all.length % branches.size() != 0) {
+            throw new IllegalStateException(all.length + " velocity values do not split into " + branches.size()
+                    + " branches");
+        }
+        int each = all.length / branches.size();
+        float[][] out = new float[branches.size()][];
+        for (int i = 0; i < out.length; i++) {
+            record(step, sigma, branches.get(i), Decision.compute("disabled"), blocks);
+            out[i] = java.util.Arrays.copyOfRange(all, i * each, (i + 1) * each);
+        }
+        return out;
+    }
+
     private BranchState state(Branch b) {
         return branches.computeIfAbsent(b, k -> new BranchState());
     }

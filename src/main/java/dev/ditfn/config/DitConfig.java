@@ -81,6 +81,15 @@ public interface DitConfig {
     @WithName("quantization.cache-dir")
     Optional<String> quantizationCacheDir();
 
+    /**
+     * Whether a denoising step that computes both guidance branches runs them as one batch-2 forward, the shorter
+     * prompt padded and masked (Qwen-Image families, under the none cache: a step cache keeps state per branch and
+     * runs them one at a time). Off by default: on CPU the batch does the same work as two calls.
+     */
+    @WithName("guidance.batched")
+    @WithDefault("false")
+    boolean batchedGuidance();
+
     /** Values of {@code dit.quantization} and {@code dit.quantization.text-encoder}. */
     enum Quantization {
         NONE(0), INT8(8), INT4(4);

@@ -18,9 +18,12 @@ import java.util.regex.Pattern;
  * @param transformerQuantization how the transformer's linear weights run ({@code dit.quantization})
  * @param textEncoderQuantization how the text encoder's linear weights run ({@code dit.quantization.text-encoder});
  *                                the VAE and the vision tower stay in full precision
+ * @param batchedGuidance         whether a step that computes both guidance branches runs them as one batch-2
+ *                                forward ({@code dit.guidance.batched}; Qwen-Image families)
  */
 public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea,
-        WeightQuantization transformerQuantization, WeightQuantization textEncoderQuantization) {
+        WeightQuantization transformerQuantization, WeightQuantization textEncoderQuantization,
+        boolean batchedGuidance) {
     /** With upstream's image areas ({@code VAE_IMAGE_SIZE} 1024², {@code CONDITION_IMAGE_SIZE} 384²). */
     public LoadOptions(Set<FnBn> cacheSplits) {
         this(cacheSplits, EditSizing.VAE_IMAGE_AREA, EditSizing.CONDITION_IMAGE_AREA);
@@ -28,17 +31,25 @@ public record LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditi
 
     /** Full-precision weights. */
     public LoadOptions(Set<FnBn> cacheSplits, long vaeImageArea, long conditionImageArea) {
-        this(cacheSplits, vaeImageArea, conditionImageArea, WeightQuantization.NONE, WeightQuantization.NONE);
+        this(cacheSplits, vaeImageArea, conditionImageArea, WeightQuantization.NONE, WeightQuantization.NONE, false);
     }
 
     /** The same options with the transformer's weights quantized as {@code q}. */
     public LoadOptions withTransformerQuantization(WeightQuantization q) {
-        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, q, textEncoderQuantization);
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, q, textEncoderQuantization,
+                batchedGuidance);
     }
 
     /** The same options with the text encoder's weights quantized as {@code q}. */
     public LoadOptions withTextEncoderQuantization(WeightQuantization q) {
-        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, transformerQuantization, q);
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, transformerQuantization, q,
+                batchedGuidance);
+    }
+
+    /** The same options with batched guidance on or off. */
+    public LoadOptions withBatchedGuidance(boolean on) {
+        return new LoadOptions(cacheSplits, vaeImageArea, conditionImageArea, transformerQuantization,
+                textEncoderQuantization, on);
     }
 
     /** One DBCache split: {@code Fn} leading and {@code Bn} trailing blocks always computed. */

@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One guidance branch's conditioning for one request: prompt embeddings and RoPE tables as ORT tensors, made once and
- * fed to the transformer at every step.
+ * One guidance branch's conditioning for one request (or both branches' as one batch): prompt embeddings, RoPE tables
+ * and, for graphs built with a text mask, the text key bias as ORT tensors, made once and fed to the transformer at
+ * every step.
  */
 public final class QwenImageConditioning implements AutoCloseable {
     private final Map<String, OnnxTensor> tensors = new HashMap<>();
@@ -29,9 +30,37 @@ public final class QwenImageConditioning implements AutoCloseable {
      */
     public QwenImageConditioning(OrtEnvironment env, DType act, QwenImageTransformerConfig c, float[] promptEmbeds,
             int textLen, List<int[]> grids) throws OrtException {
+        this(env, act, c, promptEmbeds, new int[] {textLen}, textLen, grids, false);
+    }
+
+    /** One prompt for graphs built with a text mask: its {@code txt_bias} is all 0. */
+    public static QwenImageConditioning masked(OrtEnvironment env, DType act, QwenImageTransformerConfig c,
+            float[] promptEmbeds, int textLen, List<int[]> grids) throws OrtException {
+        return new QwenImageConditioning(env, act, c, promptEmbeds, new int[] {textLen}, textLen, grids, true);
+    }
+
+    /**
+     * A batch of prompts ({@code [length_i, joint_attention_dim]} each) for graphs built with a text mask, one batch
+     * row each: the embeddings zero-padded at the end to the longest, {@code txt_bias} -inf on the padding. The text
+     * RoPE tables cover the longest prompt; a shorter one keeps its positions {@code 0..length-1}.
+     */
+    public static QwenImageConditioning batch(OrtEnvironment env, DType act, QwenImageTransformerConfig c,
+            List<float[]> prompts, int[] lengths, List<int[]> grids) throws OrtException {
+        int longest = java.util.Arrays.stream(lengths).max().orElseThrow();
+        int width = c.jointAttentionDim();
+        float[] padded = new float[prompts.size() * longest * width];
+        for (int b = 0; b < prompts.size(); b++) {
+            System.arraycopy(prompts.get(b), 0, padded, b * longest * width, lengths[b] * width);
+        }
+        return new QwenImageConditioning(env, act, c, padded, lengths, longest, grids, true);
+    }
+
+    private QwenImageConditioning(OrtEnvironment env, DType act, QwenImageTransformerConfig c, float[] promptEmbeds,
+            int[] lengths, int textLen, List<int[]> grids, boolean textMask) throws OrtException {
         QwenRope rope = QwenRope.of(c);
         QwenRope.Tables img = rope.imageTables(grids);
         QwenRope.Tables txt = rope.textTables(textLen, grids);
+        int batch = lengths.length;
         try {
             if (c.zeroCondT()) {
                 float[] condTokens = new float[img.tokens()];
@@ -39,11 +68,20 @@ public final class QwenImageConditioning implements AutoCloseable {
                 tensors.put(QwenImageTransformer.COND_TOKENS, Tensors.of(env, act, condTokens, img.tokens(), 1));
             }
             tensors.put(QwenImageTransformer.ENCODER_HIDDEN_STATES,
-                    Tensors.of(env, act, promptEmbeds, 1, textLen, c.jointAttentionDim()));
+                    Tensors.of(env, act, promptEmbeds, batch, textLen, c.jointAttentionDim()));
             tensors.put(QwenImageTransformer.IMG_COS, Tensors.of(env, DType.FLOAT32, img.cos(), img.shape()));
             tensors.put(QwenImageTransformer.IMG_SIN, Tensors.of(env, DType.FLOAT32, img.sin(), img.shape()));
             tensors.put(QwenImageTransformer.TXT_COS, Tensors.of(env, DType.FLOAT32, txt.cos(), txt.shape()));
             tensors.put(QwenImageTransformer.TXT_SIN, Tensors.of(env, DType.FLOAT32, txt.sin(), txt.shape()));
+            if (textMask) {
+                float[] bias = new float[batch * textLen];
+                for (int b = 0; b < batch; b++) {
+                    java.util.Arrays.fill(bias, b * textLen + lengths[b], (b + 1) * textLen,
+                            Float.NEGATIVE_INFINITY);
+                }
+                tensors.put(QwenImageTransformer.TXT_BIAS, Tensors.of(env, DType.FLOAT32, bias, batch, 1, 1,
+                        textLen));
+            }
         } catch (OrtException | RuntimeException e) {
             close();
             throw e;

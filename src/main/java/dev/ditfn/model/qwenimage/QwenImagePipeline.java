@@ -131,9 +131,10 @@ public final class QwenImagePipeline implements DiffusionPipeline {
             }
             WeightStore transformerWeights = parts.weights(snapshot.weights("transformer"));
             int blocks = transformerConfig.numLayers();
-            var transformer = parts.own(new SegmentedTransformer(runtime, new QwenImageTransformer(transformerConfig),
-                    transformerWeights, new SegmentPartition(blocks, options.cuts(blocks)),
-                    options.transformerQuantization()));
+            // batched guidance pads the shorter prompt, so its graphs take a text mask
+            var transformer = parts.own(new SegmentedTransformer(runtime,
+                    new QwenImageTransformer(transformerConfig, options.batchedGuidance()), transformerWeights,
+                    new SegmentPartition(blocks, options.cuts(blocks)), options.transformerQuantization()));
 
             stage.accept("vae decoder");
             QwenImageVaeConfig vaeConfig = QwenImageVaeConfig.fromJson(snapshot.config("vae"));
@@ -342,21 +343,48 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         grids.addAll(images.grids());
         int noiseTokens = layout.tokens();
         int allTokens = noiseTokens + images.count(layout.tokenChannels());
-        try (var c = conditioning(cond, grids);
-                var u = uncond == null ? null : conditioning(uncond, grids)) {
+        int channels = layout.tokenChannels();
+        boolean batched = options.batchedGuidance() && uncond != null && cache.batchesBranches();
+        try (var c = batched ? null : conditioning(cond, grids);
+                var u = batched || uncond == null ? null : conditioning(uncond, grids);
+                var both = batched ? QwenImageConditioning.batch(runtime.env(), act, transformerConfig,
+                        List.of(cond.values(), uncond.values()), new int[] {cond.length(), uncond.length()}, grids)
+                        : null) {
+            // batched: the cond call computes both branches and keeps the uncond velocity for the uncond call
+            float[][] uncondVelocity = new float[1][];
             DenoisingLoop.run(x, sigmas, guidance, (branch, step, sigma, latents) -> {
                 // Upstream feeds t = 1000·sigma and the model divides by 1000: the fp32 round trip is kept; the
                 // rounding to the activation type happens in the graph's timestep embedding.
                 float t = (sigma * 1000f) / 1000f;
-                try (OnnxTensor hidden = Tensors.of(runtime.env(), act, withImageTokens(latents, images), 1,
-                        allTokens, layout.tokenChannels());
-                        OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {t}, 1)) {
-                    QwenImageConditioning branchInputs = branch == Branch.cond ? c : u;
-                    float[] velocity = cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
-                    // the prediction for the noise tokens only (upstream: noise_pred[:, :latents.size(1)])
-                    return velocity.length == latents.length ? velocity
-                            : java.util.Arrays.copyOf(velocity, latents.length);
+                float[] velocity;
+                if (batched && branch == Branch.uncond) {
+                    velocity = uncondVelocity[0];
+                    uncondVelocity[0] = null;
+                    if (velocity == null) {
+                        throw new IllegalStateException("uncond asked for before cond at step " + step);
+                    }
+                } else if (batched) {
+                    float[] one = withImageTokens(latents, images);
+                    float[] two = java.util.Arrays.copyOf(one, 2 * one.length);
+                    System.arraycopy(one, 0, two, one.length, one.length);
+                    try (OnnxTensor hidden = Tensors.of(runtime.env(), act, two, 2, allTokens, channels);
+                            OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {t, t}, 2)) {
+                        float[][] v = cache.velocities(List.of(Branch.cond, Branch.uncond), step, t,
+                                both.with(hidden, timestep));
+                        uncondVelocity[0] = v[1];
+                        velocity = v[0];
+                    }
+                } else {
+                    try (OnnxTensor hidden = Tensors.of(runtime.env(), act, withImageTokens(latents, images), 1,
+                            allTokens, channels);
+                            OnnxTensor timestep = Tensors.of(runtime.env(), DType.FLOAT32, new float[] {t}, 1)) {
+                        QwenImageConditioning branchInputs = branch == Branch.cond ? c : u;
+                        velocity = cache.velocity(branch, step, t, branchInputs.with(hidden, timestep));
+                    }
                 }
+                // the prediction for the noise tokens only (upstream: noise_pred[:, :latents.size(1)])
+                return velocity.length == latents.length ? velocity
+                        : java.util.Arrays.copyOf(velocity, latents.length);
             }, context, x0 -> decode(layout.unpack(x0), p, parameters));
             return layout.unpack(x);
         } catch (OrtException e) {
@@ -364,10 +392,14 @@ public final class QwenImagePipeline implements DiffusionPipeline {
         }
     }
 
+    /** One branch's conditioning (graphs with a text mask take one that is all 0 for a single prompt). */
     private QwenImageConditioning conditioning(QwenPromptEncoder.Rows prompt, List<int[]> grids)
             throws OrtException {
-        return new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(),
-                grids);
+        return options.batchedGuidance()
+                ? QwenImageConditioning.masked(runtime.env(), act, transformerConfig, prompt.values(),
+                        prompt.length(), grids)
+                : new QwenImageConditioning(runtime.env(), act, transformerConfig, prompt.values(), prompt.length(),
+                        grids);
     }
 
     /** The model input of a step: the noise tokens, then Edit's image tokens (none for text-to-image). */

@@ -38,7 +38,10 @@ import java.util.List;
  *       (made by the prologue, handed on like {@code temb}); the handed-over block-0 modulation is then
  *       {@code [B, N, 6D]}. Text tokens and the output head use {@code temb}, as upstream.</li>
  * </ul>
- * No attention mask: a single unpadded prompt per call (spec §2.3 step 6, mask absent).
+ * Without a text mask, a single unpadded prompt per call (spec §2.3 step 6, mask absent). Built with
+ * {@code textMask}, every segment with blocks also takes {@code txt_bias [B, 1, 1, L]} (float32, 0 on real text
+ * tokens, -inf on padding), added to the attention scores of the text keys only (image keys get 0), so a batch of
+ * prompts of different lengths can be padded to the longest; padded text rows compute garbage that no real row sees.
  *
  * <p>Precision: norm statistics, RoPE, softmax (fp16: MultiHeadAttention's own) and the timestep sinusoid run in
  * fp32; with fp16 activations the streams are clipped to ±65504 after each block, as upstream does.
@@ -65,6 +68,8 @@ public final class QwenImageTransformer implements SegmentGraphs {
     public static final String TEMB_ZERO = "temb_zero";
     /** With {@code zero_cond_t}: {@code [N, 1]}, 1 on the condition-image tokens (upstream's {@code modulate_index}). */
     public static final String COND_TOKENS = "cond_tokens";
+    /** With a text mask: {@code [B, 1, 1, L]} float32, 0 on real text tokens, -inf on padding. */
+    public static final String TXT_BIAS = "txt_bias";
     /** Rows of a handed-over image modulation: 1, or N with per-token modulation. */
     private static final String MOD_ROWS = "M";
     /** The image and text streams, image first: DBCache measures the image stream's Fn residual, as upstream. */
@@ -80,9 +85,16 @@ public final class QwenImageTransformer implements SegmentGraphs {
     private static final String TEXT_TOKENS = "L";
 
     private final QwenImageTransformerConfig config;
+    private final boolean textMask;
 
     public QwenImageTransformer(QwenImageTransformerConfig config) {
+        this(config, false);
+    }
+
+    /** @param textMask whether the graphs take {@link #TXT_BIAS} (padded prompts in one batch) */
+    public QwenImageTransformer(QwenImageTransformerConfig config, boolean textMask) {
         this.config = config;
+        this.textMask = textMask;
     }
 
     public QwenImageTransformerConfig config() {
@@ -139,6 +151,8 @@ public final class QwenImageTransformer implements SegmentGraphs {
         private Value imgCos, imgSin, txtCos, txtSin;
         /** {@code [L]} as a 1-element int64 tensor: where text rows end in the joint sequence. */
         private Value textLength;
+        /** With a text mask: the additive attention bias over the joint keys, {@code [B, 1, L+N, L+N]}; else null. */
+        private Value keyBias;
         /** SiLU(temb), shared by every block's modulation and the output head. */
         private Value siluTemb;
         /** Block 0's image modulation {@code [B, 1|N, 6D]} when another segment computed it, else null. */
@@ -187,6 +201,9 @@ public final class QwenImageTransformer implements SegmentGraphs {
             }
             if (segment.blocks() > 0) {
                 textLength = g.slice(g.shape(txt), 0, 1, 2);
+                if (textMask) {
+                    keyBias = keyBias(img);
+                }
             }
             if (segment.blocks() > 0 || segment.epilogue() || segment.prologue()) {
                 siluTemb = g.silu(temb);
@@ -233,6 +250,20 @@ public final class QwenImageTransformer implements SegmentGraphs {
             if (segment.modulatedInput()) {
                 g.output(modulated, MODULATED_INPUT, act, BATCH, IMAGE_TOKENS, d);
             }
+        }
+
+        /**
+         * {@code txt_bias [B, 1, 1, L]} padded with N zeros (the image keys) and repeated over the {@code L + N}
+         * query rows: {@code [B, 1, L+N, L+N]} in the activation type.
+         */
+        private Value keyBias(Value img) {
+            Value txtBias = g.input(TXT_BIAS, DType.FLOAT32, BATCH, 1, 1, TEXT_TOKENS);
+            Value imageTokens = g.slice(g.shape(img), 0, 1, 2);
+            Value pads = g.concat(0, g.constLongs(0, 0, 0, 0, 0, 0, 0), imageTokens);
+            Value keys = g.op("Pad", List.of(txtBias, pads));
+            Value rows = g.concat(0, g.constLongs(1, 1), g.add(textLength, imageTokens), g.constLongs(1));
+            Value bias = g.expand(keys, rows);
+            return act == DType.FLOAT32 ? bias : g.cast(bias, act);
         }
 
         // ---- prologue ----------------------------------------------------------------------------------
@@ -367,7 +398,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
 
             // joint sequence in the order [text, image]
             Value joint = nn.attention(g.concat(1, txtQ, imgQ), g.concat(1, txtK, imgK), g.concat(1, txtV, imgV),
-                    heads, heads, headDim, null);
+                    heads, heads, headDim, keyBias);
             Value txtRows = g.op("Slice", List.of(joint, g.constLongs(0), textLength, g.constLongs(1)));
             Value imgRows = g.op("Slice", List.of(joint, textLength, g.constLongs(Long.MAX_VALUE), g.constLongs(1)));
             return new Value[] {proj(p + "to_out.0", imgRows), proj(p + "to_add_out", txtRows)};

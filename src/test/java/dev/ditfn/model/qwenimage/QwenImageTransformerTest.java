@@ -223,6 +223,39 @@ class QwenImageTransformerTest {
                 "(d) whole(2) velocity, B=2 3x5 grid L=4");
     }
 
+    @Test
+    void paddedBatchOfTwoPromptsEqualsSingleForwards() throws Exception {
+        // the first prompt is the shorter: its row is padded with 2 zero tokens, masked by txt_bias
+        int[] lengths = {3, 5};
+        int longest = 5;
+        int joint = c.jointAttentionDim();
+        float[][] x = {normal(rnd, N * c.inChannels()), normal(rnd, N * c.inChannels())};
+        float[][] e = {normal(rnd, lengths[0] * joint), normal(rnd, lengths[1] * joint)};
+        float[] sigma = {0.7f, 0.3f};
+        TransformerSegment whole = TransformerSegment.whole(c.numLayers());
+
+        float[] xs = new float[2 * N * c.inChannels()];
+        float[] es = new float[2 * longest * joint];
+        float[] bias = new float[2 * longest];
+        for (int b = 0; b < 2; b++) {
+            System.arraycopy(x[b], 0, xs, b * x[b].length, x[b].length);
+            System.arraycopy(e[b], 0, es, b * longest * joint, e[b].length);
+            java.util.Arrays.fill(bias, b * longest + lengths[b], (b + 1) * longest, Float.NEGATIVE_INFINITY);
+        }
+        Map<String, Input> in = prologueInputs(xs, es, sigma, 2, H2, W2, longest);
+        in.put(QwenImageTransformer.TXT_BIAS, Input.of(bias, 2, 1, 1, longest));
+        float[] batched = m.runner.run(new QwenImageTransformer(c, true).build(GraphTarget.CPU_FP32, m.store, whole),
+                in).get(VELOCITY).values();
+
+        int each = N * c.outputDim();
+        for (int b = 0; b < 2; b++) {
+            float[] single = run(whole, prologueInputs(x[b], e[b], new float[] {sigma[b]}, 1, H2, W2, lengths[b]))
+                    .get(VELOCITY).values();
+            assertClose(d(single), java.util.Arrays.copyOfRange(batched, b * each, (b + 1) * each), SEGMENT_TOL,
+                    "padded batch row " + b + " (L=" + lengths[b] + " of " + longest + ") vs its single forward");
+        }
+    }
+
     // ---- (e) segmented == monolithic -------------------------------------------------------------------
 
     @Test

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** bench and calibrate load quantized weights as the served dit.quantization* settings say. */
-class BenchQuantizationTest {
+/** bench and calibrate load the model as the served dit.quantization* and dit.guidance.batched settings say. */
+class BenchLoadOptionsTest {
     private static BufferedImage image(Map<String, String> properties) {
         try (BenchHarness h = BenchHarness.open(null, "tiny", Device.cpu, List.of(), 4f, BenchHarness.DEFAULT_EDIT_AREA,
                 properties)) {
@@ -56,5 +56,21 @@ class BenchQuantizationTest {
                 () -> BenchCommand.run("--preset", "tiny", "--quantization", "int8", "--quantization-block", "48"));
         assertTrue(e.getMessage().contains("dit.quantization.block-size=48"), e.getMessage());
         assertEquals(2, CalibrateCommand.main("--preset", "tiny", "--text-encoder-quantization", "fp8"));
+    }
+
+    @Test
+    void batchedGuidanceIsNamedAndGivesTheSameImage(@TempDir Path tmp) throws Exception {
+        double psnr = ImageMetrics.psnr(image(Map.of()), image(Map.of("dit.guidance.batched", "true")));
+        assertTrue(psnr > 45, "batched vs one branch at a time: PSNR " + psnr);
+        Path out = tmp.resolve("out");
+        Path settings = tmp.resolve("none.json");
+        Files.writeString(settings, "[{\"name\": \"none\", \"cache\": {\"backend\": \"none\"}}]");
+        BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds", "1", "--settings",
+                settings.toString(), "--batched-guidance", "true", "--out", out.toString());
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains(", batched guidance,"), md);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchCommand.run("--preset", "tiny", "--batched-guidance", "yes"));
+        assertTrue(e.getMessage().contains("--batched-guidance must be false or true, got yes"), e.getMessage());
     }
 }
