@@ -35,6 +35,10 @@ class BenchCommandTest {
         assertTrue(csv.get(1).startsWith("2,\"none\",1,"), csv.get(1));
         assertTrue(csv.get(2).startsWith("2,\"tea 0.3\",1,"), csv.get(2));
         assertEquals(1.0, r.rows().get(0).speedup(), 1e-12);
+        assertEquals(1.0, r.rows().get(0).denoiseEfficiency(), 1e-12, "none against itself");
+        BenchCommand.Row tea = r.rows().get(1);
+        double denoiseSpeedup = r.rows().get(0).stageMedianMs().get("denoise") / tea.stageMedianMs().get("denoise");
+        assertEquals(denoiseSpeedup * tea.fraction(), tea.denoiseEfficiency(), 1e-9, "denoise speedup / ideal");
         assertEquals(Double.POSITIVE_INFINITY, r.rows().get(0).worstPsnr());
         assertTrue(r.transformer().gflop() > 0);
         assertTrue(Files.readString(out.resolve("results.md")).contains("| tea 0.3 |"));
