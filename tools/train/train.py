@@ -11,7 +11,7 @@ Phases (one command, fixed seed):
 
 usage: /usr/bin/python3 tools/train/train.py --data DIR --out SNAPSHOT [--seed 0] [--vae-steps 4000]
        [--dit-steps 4000] [--decoder-steps 1000] [--threads 2] [--vae-checkpoint FILE] [--vae-init FILE]
-       [--dit-checkpoint FILE] [--eval DIR --eval-every N]
+       [--dit-checkpoint FILE] [--dit-init SNAPSHOT] [--eval DIR --eval-every N]
 
 A run longer than a working session: --vae-checkpoint keeps the trained VAE, --dit-checkpoint the transformer phase
 every 500 steps; the same command started again resumes where the last checkpoint left off.
@@ -267,9 +267,13 @@ def save_checkpoint(path, step, text, dit, ema, opt, rng, running, seconds):
 
 
 def train_dit(data, latents, steps, rng, sampler=None, every=0, checkpoint=None, checkpoint_every=500, batch=64,
-              peak=1e-3, ema_decay=0.995):
+              peak=1e-3, ema_decay=0.995, init=None):
     text = qt.QwenTextEncoder(dict(TEXT_ENCODER, vocab_size=data.meta["vocab_size"]))
     dit = qt.QwenImageTransformer(dict(TRANSFORMER))
+    if init:
+        qt.load_component(text, os.path.join(init, "text_encoder"))
+        qt.load_component(dit, os.path.join(init, "transformer"))
+        log(f"text encoder and transformer start from {init}")
     params = list(text.parameters()) + list(dit.parameters())
     opt = torch.optim.AdamW(params, lr=peak, betas=(0.9, 0.99), weight_decay=0.0)
     ema = [p.detach().clone() for p in params]
@@ -373,6 +377,8 @@ def main():
     ap.add_argument("--vae-init", help="start the VAE's training from this state instead of from scratch")
     ap.add_argument("--eval", help="a `scenes --split eval` data set to sample while the transformer trains")
     ap.add_argument("--eval-every", type=int, default=1000)
+    ap.add_argument("--dit-init", help="start the text encoder and transformer from this snapshot (trained on the "
+                    "same VAE's latents) instead of from scratch, for a further round of the same schedule")
     ap.add_argument("--dit-checkpoint", help="save the transformer phase here every 500 steps, and resume from it if "
                     "it exists (with the same arguments, a resumed run goes on as an uninterrupted one)")
     a = ap.parse_args()
@@ -383,7 +389,8 @@ def main():
         sys.exit(f"{a.data} has {len(data.images)} images; training takes batches of 64")
     report = {"data": os.path.abspath(a.data), "images": len(data.images), "size": data.size, "seed": a.seed,
               "vae_steps": a.vae_steps, "dit_steps": a.dit_steps, "threads": a.threads,
-              "vae_init": a.vae_init and os.path.abspath(a.vae_init)}
+              "vae_init": a.vae_init and os.path.abspath(a.vae_init),
+              "dit_init": a.dit_init and os.path.abspath(a.dit_init)}
     began = time.time()
 
     set_threads(a.threads, 1)
@@ -413,7 +420,7 @@ def main():
     sampler = Sampler(a.eval, a.out.rstrip("/") + ".samples", vae, vae_cfg) if a.eval else None
     set_threads(1, a.threads)
     text, dit, loss, seconds = train_dit(data, normalised, a.dit_steps, rng, sampler, a.eval_every,
-                                         a.dit_checkpoint)
+                                         a.dit_checkpoint, init=a.dit_init)
     report.update(dit_final_loss=loss, dit_seconds=round(seconds))
     if a.decoder_steps:
         set_threads(a.threads, 1)

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  */
 public final class EmbeddedModel {
     /** The snapshot's folder on the class path and in the cache; bump it when the snapshot changes. */
-    static final String NAME = "qwen-image-scenes-v2";
+    static final String NAME = "qwen-image-scenes-v3";
     /** Lists the snapshot's files, one relative path per line. */
     static final String MANIFEST = "files.txt";
 

@@ -21,8 +21,8 @@ class ReadyHealthTest {
         JsonPath ready = awaitHealth("/q/health/ready", h -> !stateIs(h, "loading"));
         assertEquals("UP", ready.getString("status"), ready.prettify());
         assertEquals("ready", ready.getString("checks[0].data.state"));
-        assertEquals("qwen-image-scenes-v2", ready.getString("checks[0].data.model"));
-        assertEquals("qwen-image-scenes-v2", ready.getString("checks[0].data.model_dir"),
+        assertEquals("qwen-image-scenes-v3", ready.getString("checks[0].data.model"));
+        assertEquals("qwen-image-scenes-v3", ready.getString("checks[0].data.model_dir"),
                 "the directory's name only: probes are not the place to show the server's file system");
         assertEquals("QwenImagePipeline", ready.getString("checks[0].data.pipeline"));
         assertEquals("cpu", ready.getString("checks[0].data.device"));
