@@ -38,7 +38,7 @@ final class Args {
     /** How the load options read in a usage line. */
     static final String LOAD_USAGE = "[--quantization none|int8|int4]"
             + " [--text-encoder-quantization none|int8|int4] [--quantization-block 32|64|128]"
-            + " [--quantization-accuracy 0|4] [--batched-guidance false|true]";
+            + " [--quantization-accuracy 0|4] [--batched-guidance true|false]";
 
     /**
      * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block},
@@ -47,11 +47,13 @@ final class Args {
      */
     Map<String, String> loadProperties() {
         Map<String, String> p = new LinkedHashMap<>();
-        String batched = get("batched-guidance", "false");
-        if (!Set.of("false", "true").contains(batched)) {
-            throw new IllegalArgumentException("--batched-guidance must be false or true, got " + batched);
+        if (has("batched-guidance")) {
+            String batched = get("batched-guidance", "");
+            if (!Set.of("false", "true").contains(batched)) {
+                throw new IllegalArgumentException("--batched-guidance must be false or true, got " + batched);
+            }
+            p.put("dit.guidance.batched", batched);
         }
-        p.put("dit.guidance.batched", batched);
         p.put("dit.quantization", quantizationMode("quantization"));
         p.put("dit.quantization.text-encoder", quantizationMode("text-encoder-quantization"));
         p.put("dit.quantization.block-size", Integer.toString(integer("quantization-block", 32)));

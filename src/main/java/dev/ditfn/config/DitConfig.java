@@ -84,10 +84,11 @@ public interface DitConfig {
     /**
      * Whether a denoising step that computes both guidance branches runs them as one batch-2 forward, the shorter
      * prompt padded and masked (Qwen-Image families, under the none cache: a step cache keeps state per branch and
-     * runs them one at a time). Off by default: on CPU the batch does the same work as two calls.
+     * runs them one at a time). Measured faster on CPU (docs/benchmarks.md, "Batched guidance"); the gpu and ascend
+     * profiles turn it off until it is measured on those devices.
      */
     @WithName("guidance.batched")
-    @WithDefault("false")
+    @WithDefault("true")
     boolean batchedGuidance();
 
     /** Values of {@code dit.quantization} and {@code dit.quantization.text-encoder}. */

@@ -48,14 +48,15 @@ class CacheFunctionTest {
     }
 
     @Test
-    void noneIsTheUncachedPathAndEverySegmentedNoReuseRunMatchesItBitForBit() {
+    void noneIsTheUncachedPathAndEverySegmentedNoReuseRunMatchesIt() {
         JsonPath plain = generate("\"num_inference_steps\":6");
         JsonPath none = generate("\"num_inference_steps\":6,\"cache\":{\"backend\":\"none\"}");
         assertEquals("none", none.getString("cache.backend"));
         assertEquals(List.of(0, 1, 2, 3, 4, 5), none.getList("cache.branches.cond.computed_steps"));
         assertEquals(1.0, none.getDouble("cache.blocks_computed_fraction"));
         assertArrayEquals(pixels(plain), pixels(none));
-        // Computing every step through the cache backends' segment chains gives the same image exactly.
+        // Computing every step through the cache backends' segment chains gives the same image: exactly between the
+        // two (branch at a time, the same segments), within a level of rounding against none (both branches batched).
         JsonPath db = generate("\"num_inference_steps\":6,\"cache\":{\"backend\":\"cache_dit\","
                 + "\"residual_diff_threshold\":0}");
         JsonPath tea = generate("\"num_inference_steps\":6,\"cache\":{\"backend\":\"tea_cache\",\"rel_l1_thresh\":0}");
@@ -63,8 +64,19 @@ class CacheFunctionTest {
         assertEquals(List.of(), tea.getList("cache.branches.cond.cached_steps"));
         assertEquals(1.0, db.getDouble("cache.blocks_computed_fraction"));
         assertEquals(1.0, tea.getDouble("cache.blocks_computed_fraction"));
-        assertTrue(java.util.Arrays.equals(image(none), image(db)), "cache_dit computing every step == none");
-        assertTrue(java.util.Arrays.equals(image(none), image(tea)), "tea_cache computing every step == none");
+        assertTrue(java.util.Arrays.equals(image(db), image(tea)), "cache_dit == tea_cache computing every step");
+        assertTrue(maxDifference(image(none), image(db)) <= 1, "cache_dit computing every step == none");
+    }
+
+    /** The largest difference of one 8-bit channel between two images of the same size. */
+    private static int maxDifference(int[] a, int[] b) {
+        int most = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int shift = 0; shift <= 16; shift += 8) {
+                most = Math.max(most, Math.abs(((a[i] >> shift) & 0xff) - ((b[i] >> shift) & 0xff)));
+            }
+        }
+        return most;
     }
 
     /** Decoded pixels (the metadata differs between backends). */

@@ -91,11 +91,11 @@ class QuantizedServingTest {
         assertTrue(psnr > minPsnr, what + ": PSNR " + psnr + " dB vs fp32, expected above " + minPsnr);
     }
 
-    /** The same request on a pipeline loaded here (by the served runtime) with {@code options}. */
+    /** The same request on a pipeline loaded here (by the served runtime) with {@code options}, batched as served. */
     private byte[] direct(LoadOptions options) {
         DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir());
         try (DiffusionPipeline p = ModelFamilies.forPipeline(snapshot.pipelineClass(), dir().resolve("model_index.json"))
-                .load(snapshot, runtime, options, s -> { })) {
+                .load(snapshot, runtime, options.withBatchedGuidance(true), s -> { })) {
             return p.generate(GenerationParams.uncached("a lighthouse", " ", 32, 32, 6, 4f, 3, 1,
                     ImageCodec.Format.png), RequestContext.unbounded()).images().get(0).encoded();
         }

@@ -50,7 +50,8 @@ class QuantizationMeasurements {
     private static final Path OUT = Path.of("target", "measurements");
     /** One Qwen-Image block at the real model's width; text side and VAE as small as the bench preset's. */
     private static final QwenImageTransformerConfig WIDE_TRANSFORMER =
-            new QwenImageTransformerConfig(2, 64, 16, 1, 128, 24, 256, new int[] {16, 56, 56}, false);
+            new QwenImageTransformerConfig(2, 64, 16, 1, 128, 24,
+                    QwenImageSnapshot.BENCH.transformer().jointAttentionDim(), new int[] {16, 56, 56}, false);
     private static final QwenImageSnapshot.Preset WIDE = new QwenImageSnapshot.Preset("wide",
             QwenImageSnapshot.BENCH.textEncoder(), WIDE_TRANSFORMER, QwenImageVaeConfig.TINY);
 

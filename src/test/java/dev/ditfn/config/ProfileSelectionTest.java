@@ -42,6 +42,9 @@ class ProfileSelectionTest {
         DitConfig dit = config.getConfigMapping(DitConfig.class);
         assertEquals("cache_dit", dit.cache().backend(), "config/application-cpu.properties' cache backend");
         assertEquals(Device.cpu, dit.device());
+        assertEquals(DitConfig.Quantization.INT8, dit.quantization(), "the cpu profile's quantized transformer");
+        assertEquals(4, dit.quantizationAccuracyLevel());
+        assertEquals(DitConfig.Quantization.NONE, dit.textEncoderQuantization());
         assertEquals(List.of("prod", "cpu"), config.getProfiles());
     }
 
