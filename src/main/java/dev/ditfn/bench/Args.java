@@ -26,7 +26,7 @@ final class Args {
 
     /** The options bench and calibrate take, beside their own, for what the served model fixes at load. */
     static final Set<String> LOAD = Set.of("quantization", "text-encoder-quantization", "quantization-block",
-            "quantization-accuracy", "batched-guidance");
+            "quantization-accuracy", "batched-guidance", "threads-spin");
 
     /** {@code keys} and the {@link #LOAD} options. */
     static Set<String> withLoadOptions(String... keys) {
@@ -38,27 +38,33 @@ final class Args {
     /** How the load options read in a usage line. */
     static final String LOAD_USAGE = "[--quantization none|int8|int4]"
             + " [--text-encoder-quantization none|int8|int4] [--quantization-block 32|64|128]"
-            + " [--quantization-accuracy 0|4] [--batched-guidance true|false]";
+            + " [--quantization-accuracy 0|4] [--batched-guidance true|false] [--threads-spin true|false]";
 
     /**
      * {@code --quantization}, {@code --text-encoder-quantization} (none, int8, int4), {@code --quantization-block},
-     * {@code --quantization-accuracy} and {@code --batched-guidance} as the served {@code dit.quantization*} and
-     * {@code dit.guidance.batched} properties.
+     * {@code --quantization-accuracy}, {@code --batched-guidance} and {@code --threads-spin} as the served
+     * {@code dit.quantization*}, {@code dit.guidance.batched} and {@code dit.threads.spin} properties.
      */
     Map<String, String> loadProperties() {
         Map<String, String> p = new LinkedHashMap<>();
-        if (has("batched-guidance")) {
-            String batched = get("batched-guidance", "");
-            if (!Set.of("false", "true").contains(batched)) {
-                throw new IllegalArgumentException("--batched-guidance must be false or true, got " + batched);
-            }
-            p.put("dit.guidance.batched", batched);
-        }
+        putFlag(p, "batched-guidance", "dit.guidance.batched");
+        putFlag(p, "threads-spin", "dit.threads.spin");
         p.put("dit.quantization", quantizationMode("quantization"));
         p.put("dit.quantization.text-encoder", quantizationMode("text-encoder-quantization"));
         p.put("dit.quantization.block-size", Integer.toString(integer("quantization-block", 32)));
         p.put("dit.quantization.accuracy-level", Integer.toString(integer("quantization-accuracy", 0)));
         return p;
+    }
+
+    /** A true|false option, as {@code property} where given (else the property keeps its default). */
+    private void putFlag(Map<String, String> properties, String key, String property) {
+        if (has(key)) {
+            String v = get(key, "");
+            if (!Set.of("false", "true").contains(v)) {
+                throw new IllegalArgumentException("--" + key + " must be false or true, got " + v);
+            }
+            properties.put(property, v);
+        }
     }
 
     private String quantizationMode(String key) {

@@ -116,7 +116,7 @@ public final class BenchHarness implements AutoCloseable {
         } else {
             description = "snapshot " + dir.toAbsolutePath();
         }
-        OrtEnvironment env = OrtRuntime.environment(0, 1);
+        OrtEnvironment env = OrtRuntime.environment(0, 1, config.threads().spin());
         OrtRuntime runtime = new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(device, 0,
                 false, Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), true);
         DiffusersSnapshot snapshot = DiffusersSnapshot.open(dir);
@@ -129,6 +129,8 @@ public final class BenchHarness implements AutoCloseable {
         if (options.batchedGuidance()) {
             description += ", batched guidance";
         }
+        // the pool that runs, which an earlier environment in this process may have fixed differently
+        description += ", ORT threads " + OrtRuntime.poolSetting();
         return new BenchHarness(pipeline, description + ", " + pipeline.cacheTarget().blocks() + " transformer blocks, "
                 + pipeline.cacheTarget().partition(), device, cfgScale);
     }

@@ -47,9 +47,22 @@ public final class Layers {
     /** LayerNorm over the last axis of width {@code dim}; null scale/bias mean no affine part. */
     public Value layerNorm(Value x, long dim, Value scale, Value bias, float eps) {
         Value x32 = toF32(x);
-        Value s = scale == null ? ones(dim) : toF32(scale);
-        Value b = bias == null ? zeros(dim) : toF32(bias);
-        return fromF32(g.layerNormalization(x32, s, b, eps));
+        if (g.target().fusedLayerNorm()) {
+            Value s = scale == null ? ones(dim) : toF32(scale);
+            Value b = bias == null ? zeros(dim) : toF32(bias);
+            return fromF32(g.layerNormalization(x32, s, b, eps));
+        }
+        // biased variance of the centred values, as LayerNormalization computes it
+        Value centred = g.sub(x32, g.reduceMean(x32, -1));
+        Value variance = g.reduceMean(g.mul(centred, centred), -1);
+        Value y = g.mul(centred, g.reciprocal(g.sqrt(g.add(variance, g.scalarF32(eps)))));
+        if (scale != null) {
+            y = g.mul(y, toF32(scale));
+        }
+        if (bias != null) {
+            y = g.add(y, toF32(bias));
+        }
+        return fromF32(y);
     }
 
     /**

@@ -54,13 +54,13 @@ public final class OrtRuntime {
      * The process's environment, created on first use with a global thread pool. ORT allows one environment per
      * process, so later calls get the same one (a different thread setting is ignored with a warning).
      */
-    public static synchronized OrtEnvironment environment(int intraOpThreads, int interOpThreads) {
-        String threads = intraOpThreads + "/" + interOpThreads;
+    public static synchronized OrtEnvironment environment(int intraOpThreads, int interOpThreads, boolean spin) {
+        String threads = intraOpThreads + "/" + interOpThreads + (spin ? " spinning" : " sleeping");
         if (shared == null) {
             try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
                 t.setGlobalIntraOpNumThreads(intraOpThreads);
                 t.setGlobalInterOpNumThreads(interOpThreads);
-                t.setGlobalSpinControl(false);
+                t.setGlobalSpinControl(spin);
                 shared = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING, "dit-fn", t);
                 sharedThreads = threads;
             } catch (OrtException e) {
@@ -71,6 +71,11 @@ public final class OrtRuntime {
                     "ORT environment already exists with threads %s; ignoring %s", sharedThreads, threads);
         }
         return shared;
+    }
+
+    /** The process's pool as created: {@code intra/inter}, spinning or sleeping; null before the first environment. */
+    public static synchronized String poolSetting() {
+        return sharedThreads;
     }
 
     public OrtEnvironment env() {

@@ -17,7 +17,8 @@ public class RuntimeProducer {
     @Produces
     @Singleton
     OrtRuntime runtime(DitConfig config) {
-        OrtEnvironment env = OrtRuntime.environment(config.threads().intraOp(), config.threads().interOp());
+        OrtEnvironment env = OrtRuntime.environment(config.threads().intraOp(), config.threads().interOp(),
+                config.threads().spin());
         return new OrtRuntime(env, new ExecutionProviders(env, settings(config)), config.prepackWeights(),
                 quantizationCache(config));
     }

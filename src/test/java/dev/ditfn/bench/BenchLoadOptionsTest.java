@@ -74,4 +74,18 @@ class BenchLoadOptionsTest {
                 () -> BenchCommand.run("--preset", "tiny", "--batched-guidance", "yes"));
         assertTrue(e.getMessage().contains("--batched-guidance must be false or true, got yes"), e.getMessage());
     }
+
+    @Test
+    void threadSpinningIsAServedSettingAndTheReportNamesThePool(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        Path settings = tmp.resolve("none.json");
+        Files.writeString(settings, "[{\"name\": \"none\", \"cache\": {\"backend\": \"none\"}}]");
+        BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds", "1", "--settings",
+                settings.toString(), "--threads-spin", "true", "--out", out.toString());
+        String md = Files.readString(out.resolve("results.md"));
+        assertTrue(md.contains(", ORT threads 0/1 spinning,"), md);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchCommand.run("--preset", "tiny", "--threads-spin", "sometimes"));
+        assertTrue(e.getMessage().contains("--threads-spin must be false or true, got sometimes"), e.getMessage());
+    }
 }

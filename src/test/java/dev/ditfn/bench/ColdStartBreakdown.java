@@ -52,7 +52,7 @@ class ColdStartBreakdown {
     @Test
     void measure() throws Exception {
         Path dir = modelDir();
-        time("ort_init", () -> OrtRuntime.environment(0, 1));
+        time("ort_init", () -> OrtRuntime.environment(0, 1, true));
         OrtRuntime runtime = CpuRuntime.create(true);
         DiffusersSnapshot snapshot = time("open_snapshot", () -> DiffusersSnapshot.open(dir));
 

@@ -45,6 +45,7 @@ class ProfileSelectionTest {
         assertEquals(DitConfig.Quantization.INT8, dit.quantization(), "the cpu profile's quantized transformer");
         assertEquals(4, dit.quantizationAccuracyLevel());
         assertEquals(DitConfig.Quantization.NONE, dit.textEncoderQuantization());
+        assertEquals(true, dit.threads().spin(), "the CPU pool spins (the built-in default)");
         assertEquals(List.of("prod", "cpu"), config.getProfiles());
     }
 
@@ -54,6 +55,7 @@ class ProfileSelectionTest {
         DitConfig dit = config.getConfigMapping(DitConfig.class);
         assertEquals(Device.cuda, dit.device());
         assertEquals(8, dit.cache().maxWarmupSteps());
+        assertEquals(false, dit.threads().spin(), "the gpu profile's host threads sleep");
         assertEquals(List.of("gpu"), config.getProfiles(), "no cpu settings under another target");
         assertEquals(Device.cann, packaged("ascend").getConfigMapping(DitConfig.class).device());
     }

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * CUDA build ({@code -Pcuda}) alike; the CUDA refusal tests skip where CUDA actually initialises.
  */
 class ExecutionProvidersTest {
-    private static final OrtEnvironment ENV = OrtRuntime.environment(0, 1);
+    private static final OrtEnvironment ENV = OrtRuntime.environment(0, 1, true);
 
     private static ExecutionProviders providers(Device device, boolean fallback, Optional<String> cannLibrary) {
         return new ExecutionProviders(ENV, new ExecutionProviders.Settings(device, 0, fallback, Map.of(), cannLibrary,

@@ -34,7 +34,7 @@ public final class CpuRuntime {
     }
 
     private static OrtRuntime create(boolean prepackWeights, Optional<QuantizedWeightCache> cache) {
-        OrtEnvironment env = OrtRuntime.environment(0, 1);
+        OrtEnvironment env = OrtRuntime.environment(0, 1, true);
         return new OrtRuntime(env, new ExecutionProviders(env, new ExecutionProviders.Settings(Device.cpu, 0, false,
                 Map.of(), Optional.empty(), "CANNExecutionProvider", Map.of())), prepackWeights, cache);
     }
