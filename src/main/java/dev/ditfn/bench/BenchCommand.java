@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ditfn.config.Device;
 import dev.ditfn.model.qwenimage.QwenImagePipeline;
 import dev.ditfn.engine.GenerationResult;
+import dev.ditfn.engine.ImageBatch;
 import dev.ditfn.scenes.FidelitySummary;
 
 import java.awt.image.BufferedImage;
@@ -34,7 +35,9 @@ public final class BenchCommand {
             + "score (SceneFidelity pass share)";
     static final Set<String> OPTIONS = Args.withLoadOptions("cfg-scale", "edit-area", "model", "preset", "steps",
             "size", "prompts", "eval-captions", "seeds", "settings", "rounds", "out", "device");
-    static final List<String> STAGES = List.of("text_encode", "denoise", "decode");
+    static final List<String> STAGES = List.of("text_encode", "denoise", ImageBatch.DENOISE_BLOCKS, "decode");
+    /** Derived per image: denoise minus its block segments, the per-step cost that no cache skips. */
+    static final String OUTSIDE_BLOCKS = "denoise_outside_blocks";
 
     /** One measured image; {@code prompt} indexes the run's prompts, {@code promptText} is that prompt. */
     record Sample(int steps, String setting, int prompt, String promptText, long seed, double wallMs, Map<String, Double> stagesMs,
@@ -186,6 +189,8 @@ public final class BenchCommand {
                 stages.put(stage, ImageMetrics.median(mine.stream()
                         .map(s -> s.stagesMs().getOrDefault(stage, 0.0)).toList()));
             }
+            stages.put(OUTSIDE_BLOCKS, ImageMetrics.median(mine.stream().map(s -> s.stagesMs().getOrDefault("denoise", 0.0)
+                    - s.stagesMs().getOrDefault(ImageBatch.DENOISE_BLOCKS, 0.0)).toList()));
             double speedup = noneMs / ms;
             rows.add(new Row(steps, setting.name(), mine.size(), ms, speedup, fraction, 1 / fraction,
                     speedup * fraction, noneDenoiseMs / stages.get("denoise") * fraction, ImageMetrics.mean(psnr),

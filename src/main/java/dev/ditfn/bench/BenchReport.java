@@ -1,5 +1,6 @@
 package dev.ditfn.bench;
 
+import dev.ditfn.engine.ImageBatch;
 import dev.ditfn.scenes.FidelitySummary;
 
 import java.io.IOException;
@@ -14,7 +15,7 @@ import java.util.Map;
 /** Writes a bench run's results.md, results.csv, results.json, contact-sheet.png and speed-quality.png. */
 final class BenchReport {
     static final String CSV_HEADER = "steps,setting,images,median_ms,speedup,blocks_computed_fraction,ideal_speedup,"
-            + "efficiency,denoise_efficiency,psnr_mean_db,psnr_worst_db,ssim_mean,text_encode_ms,denoise_ms,decode_ms,peak_rss_mib,fidelity";
+            + "efficiency,denoise_efficiency,psnr_mean_db,psnr_worst_db,ssim_mean,text_encode_ms,denoise_ms,denoise_blocks_ms,denoise_outside_blocks_ms,decode_ms,peak_rss_mib,fidelity";
 
     private BenchReport() {
     }
@@ -98,10 +99,12 @@ final class BenchReport {
     static String csv(List<BenchCommand.Row> rows) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
         for (BenchCommand.Row r : rows) {
-            sb.append(String.format(Locale.ROOT, "%d,\"%s\",%d,%.1f,%.3f,%.4f,%.3f,%.3f,%.3f,%s,%s,%.4f,%.1f,%.1f,%.1f,%.0f,%s%n",
+            sb.append(String.format(Locale.ROOT, "%d,\"%s\",%d,%.1f,%.3f,%.4f,%.3f,%.3f,%.3f,%s,%s,%.4f,%.1f,%.1f,%.1f,%.1f,%.1f,"
+                    + "%.0f,%s%n",
                     r.steps(), r.setting().replace("\"", "\"\""), r.images(), r.medianMs(), r.speedup(), r.fraction(),
                     r.ideal(), r.efficiency(), r.denoiseEfficiency(), db(r.meanPsnr()), db(r.worstPsnr()),
                     r.meanSsim(), r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
+                    r.stageMedianMs().get(ImageBatch.DENOISE_BLOCKS), r.stageMedianMs().get(BenchCommand.OUTSIDE_BLOCKS),
                     r.stageMedianMs().get("decode"), r.peakRssMib(),
                     Double.isNaN(r.fidelity()) ? "" : String.format(Locale.ROOT, "%.4f", r.fidelity())));
         }
@@ -142,13 +145,15 @@ final class BenchReport {
 
     static String table(List<BenchCommand.Row> rows) {
         StringBuilder sb = new StringBuilder("| setting | ms/image | speedup | blocks computed | ideal | efficiency | "
-                + "denoise efficiency | PSNR mean dB | PSNR worst dB | SSIM mean | fidelity | text_encode ms | denoise ms | decode ms | peak RSS MiB |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "denoise efficiency | PSNR mean dB | PSNR worst dB | SSIM mean | fidelity | text_encode ms | denoise ms | "
+                + "in blocks ms | outside blocks ms | decode ms | peak RSS MiB |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (BenchCommand.Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.3f | %.2fx | %.0f%% | %.0f%% | %s | %s | %.4f | %s | %.1f "
-                    + "| %.0f | %.1f | %.0f |%n", r.setting(), r.medianMs(), r.speedup(), r.fraction(), r.ideal(),
+                    + "| %.0f | %.0f | %.0f | %.1f | %.0f |%n", r.setting(), r.medianMs(), r.speedup(), r.fraction(), r.ideal(),
                     100 * r.efficiency(), 100 * r.denoiseEfficiency(), db(r.meanPsnr()), db(r.worstPsnr()),
                     r.meanSsim(), CaptionFidelity.percent(r.fidelity()), r.stageMedianMs().get("text_encode"), r.stageMedianMs().get("denoise"),
+                    r.stageMedianMs().get(ImageBatch.DENOISE_BLOCKS), r.stageMedianMs().get(BenchCommand.OUTSIDE_BLOCKS),
                     r.stageMedianMs().get("decode"), r.peakRssMib()));
         }
         return sb.toString();

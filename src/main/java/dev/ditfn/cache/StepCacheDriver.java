@@ -1,5 +1,6 @@
 package dev.ditfn.cache;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtException;
 import dev.ditfn.cache.cachedit.DbCacheConfig;
@@ -21,11 +22,13 @@ import java.util.Map;
  *
  * <ul>
  *   <li>none: prologue, every block, epilogue;</li>
- *   <li>tea_cache: prologue (+ probe) | blocks [0, N) or the stored residual | epilogue;</li>
- *   <li>cache_dit: prologue | Fn blocks | middle blocks or the predicted residual | Bn blocks + epilogue.</li>
+ *   <li>tea_cache: prologue (+ probe) | blocks [0, N) or the stored residual | epilogue; the residual is kept as an
+ *       ORT tensor of the streams the epilogue reads and added inside ORT;</li>
+ *   <li>cache_dit: prologue | Fn blocks | middle blocks or the predicted residual | Bn blocks + epilogue; without
+ *       Bn blocks only the streams the epilogue reads carry a residual.</li>
  * </ul>
  */
-public final class StepCacheDriver {
+public final class StepCacheDriver implements AutoCloseable {
     private final SegmentedTransformer transformer;
     private final CacheSettings settings;
     private final int steps;
@@ -35,6 +38,7 @@ public final class StepCacheDriver {
     private final Map<Branch, BranchState> branches = new EnumMap<>(Branch.class);
     private final BlockObserver observer;
     private final DecisionListener decisions;
+    private double blockMillis;
 
     /**
      * Sees what the tea_cache path computes, for fitting TeaCache's rescale polynomial (the {@code calibrate}
@@ -75,6 +79,11 @@ public final class StepCacheDriver {
         return stats;
     }
 
+    /** Wall time of the block segments run so far, over every call and branch. */
+    public double blockMillis() {
+        return blockMillis;
+    }
+
     /**
      * The velocity of {@code branch} at denoising step {@code step}; {@code inputs} are the transformer's model
      * inputs for this call (latent tokens, timestep, the branch's conditioning).
@@ -82,14 +91,18 @@ public final class StepCacheDriver {
     public float[] velocity(Branch branch, int step, float sigma, Map<String, ? extends OnnxTensorLike> inputs)
             throws OrtException {
         try (TransformerPass pass = transformer.pass(inputs)) {
-            return switch (settings.backend()) {
-                case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
-                case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
-                default -> {
-                    record(step, sigma, branch, Decision.compute("disabled"), blocks);
-                    yield pass.forward();
-                }
-            };
+            try {
+                return switch (settings.backend()) {
+                    case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
+                    case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
+                    default -> {
+                        record(step, sigma, branch, Decision.compute("disabled"), blocks);
+                        yield pass.forward();
+                    }
+                };
+            } finally {
+                blockMillis += pass.blockMillis();
+            }
         }
     }
 
@@ -114,6 +127,7 @@ public final class StepCacheDriver {
         float[] all;
         try (TransformerPass pass = transformer.pass(inputs)) {
             all = pass.forward();
+            blockMillis += pass.blockMillis();
         }
         if (all.length % branches.size() != 0) {
             throw new IllegalStateException(all.length + " velocity values do not split into " + branches.size()
@@ -140,10 +154,27 @@ public final class StepCacheDriver {
         final DbCachePolicy db = settings.backend().equals(CacheSettings.CACHE_DIT)
                 ? new DbCachePolicy(settings.dbCache(), settings.dbCache().stepsMask(steps)) : null;
         final Map<String, ResidualPredictor> predictors = new HashMap<>();
-        final Map<String, float[]> teaResiduals = new HashMap<>();
+        /** The block stack's residual per stream the epilogue reads, from the last computed step; owned here. */
+        final Map<String, OnnxTensor> teaResiduals = new HashMap<>();
 
         ResidualPredictor predictor(String stream) {
             return predictors.computeIfAbsent(stream, s -> Predictors.predictor(settings.dbCache()));
+        }
+
+        void storeTeaResidual(String stream, OnnxTensor residual) {
+            OnnxTensor old = teaResiduals.put(stream, residual);
+            if (old != null) {
+                old.close();
+            }
+        }
+    }
+
+    /** Releases the residuals kept in ORT tensors. */
+    @Override
+    public void close() {
+        for (BranchState s : branches.values()) {
+            s.teaResiduals.values().forEach(OnnxTensor::close);
+            s.teaResiduals.clear();
         }
     }
 
@@ -151,16 +182,18 @@ public final class StepCacheDriver {
             throws OrtException {
         float[] probe = pass.prologue(true);
         Decision d = s.tea.decide(step, probe);
-        Map<String, float[]> before = read(pass);
+        // only what the epilogue reads: other streams (Qwen-Image's text) end with the block stack
+        List<String> reused = transformer.epilogueStreams();
         if (d.cache()) {
-            for (String name : streams) {
-                pass.replaceStream(name, add(before.get(name), s.teaResiduals.get(name)));
+            for (String name : reused) {
+                pass.addToStream(name, s.teaResiduals.get(name));
             }
         } else {
+            Map<String, float[]> before = read(pass, reused);
             pass.blocks(0, blocks);
-            for (String name : streams) {
+            for (String name : reused) {
                 float[] after = pass.stream(name);
-                s.teaResiduals.put(name, sub(after, before.get(name)));
+                s.storeTeaResidual(name, pass.tensorLike(name, sub(after, before.get(name))));
                 if (observer != null && name.equals(streams.get(0))) {
                     observer.computed(branch, step, probe, after);
                 }
@@ -176,21 +209,23 @@ public final class StepCacheDriver {
         int fn = c.fnComputeBlocks();
         int tail = blocks - c.bnComputeBlocks();
         String primary = streams.get(0);
+        // what runs after the middle blocks reads: the Bn blocks every stream, the epilogue alone fewer
+        List<String> reused = c.bnComputeBlocks() > 0 ? streams : transformer.epilogueStreams();
         pass.prologue(false);
         float[] h0 = pass.stream(primary);
         pass.blocks(0, fn);
-        Map<String, float[]> front = read(pass);
-        for (String name : streams) {
+        Map<String, float[]> front = read(pass, reused);
+        for (String name : reused) {
             s.predictor(name).stepBegin();
         }
         Decision d = s.db.decide(step, sub(front.get(primary), h0));
         if (d.cache()) {
-            for (String name : streams) {
+            for (String name : reused) {
                 pass.replaceStream(name, add(front.get(name), s.predictor(name).predict()));
             }
         } else {
             pass.blocks(fn, tail);
-            for (String name : streams) {
+            for (String name : reused) {
                 s.predictor(name).update(sub(pass.stream(name), front.get(name)));
             }
         }
@@ -206,9 +241,9 @@ public final class StepCacheDriver {
         }
     }
 
-    private Map<String, float[]> read(TransformerPass pass) {
+    private static Map<String, float[]> read(TransformerPass pass, List<String> names) {
         Map<String, float[]> out = new HashMap<>();
-        for (String name : streams) {
+        for (String name : names) {
             out.put(name, pass.stream(name));
         }
         return out;

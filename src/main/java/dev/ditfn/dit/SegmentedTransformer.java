@@ -2,6 +2,10 @@ package dev.ditfn.dit;
 
 import ai.onnxruntime.OnnxTensorLike;
 import dev.ditfn.onnx.DType;
+import dev.ditfn.onnx.GraphBuilder;
+import dev.ditfn.onnx.GraphTarget;
+import dev.ditfn.onnx.Value;
+import dev.ditfn.onnx.WeightCatalog;
 import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
@@ -10,6 +14,7 @@ import dev.ditfn.weights.WeightStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A DiT as the sessions of one {@link SegmentPartition}, all created (from the same mapped weights) when this is
@@ -24,10 +29,19 @@ public final class SegmentedTransformer implements AutoCloseable {
     /** Suffix of a segment output that the next segment reads as the input without it. */
     static final String STATE_SUFFIX = "_out";
 
+    /** The inputs and output of the stream-add session. */
+    static final String ADD_STREAM = "stream";
+    static final String ADD_ADDEND = "addend";
+    static final String ADD_SUM = "sum";
+
     private final OrtRuntime runtime;
     private final SegmentGraphs graphs;
     private final SegmentPartition partition;
     private final Map<TransformerSegment, ModelSession> sessions;
+    /** Adds a stored residual to a stream inside ORT, so that a reused step never copies the stream into Java. */
+    private final ModelSession streamAdd;
+    /** The streams the epilogue reads: all that a residual reused right before it has to reach. */
+    private final List<String> epilogueStreams;
 
     public SegmentedTransformer(OrtRuntime runtime, SegmentGraphs graphs, WeightStore weights,
             SegmentPartition partition) {
@@ -53,11 +67,28 @@ public final class SegmentedTransformer implements AutoCloseable {
                 built.put(s, runtime.createSession(graphs.build(runtime.device().target(), weights, s, quantization),
                         weights));
             }
+            this.streamAdd = runtime.createSession(streamAddGraph(runtime.device().target(), weights), weights);
         } catch (RuntimeException e) {
             built.values().forEach(ModelSession::close);
             throw e;
         }
         this.sessions = Map.copyOf(built);
+        Set<String> read = sessions.get(partition.epilogue()).session().getInputNames();
+        this.epilogueStreams = graphs.streams().stream().filter(read::contains).toList();
+        if (!epilogueStreams.contains(graphs.streams().get(0))) {
+            close();
+            throw new IllegalArgumentException("the epilogue does not read the primary stream "
+                    + graphs.streams().get(0));
+        }
+    }
+
+    /** {@code sum = stream + addend}, any shape, in the target's activation type. */
+    private static GraphBuilder streamAddGraph(GraphTarget target, WeightCatalog weights) {
+        GraphBuilder g = new GraphBuilder("stream_add", target, weights);
+        DType act = target.activationType();
+        Value sum = g.add(g.input(ADD_STREAM, act, "B", "S", "D"), g.input(ADD_ADDEND, act, "B", "S", "D"));
+        g.output(sum, ADD_SUM, act, "B", "S", "D");
+        return g;
     }
 
     public SegmentPartition partition() {
@@ -73,9 +104,14 @@ public final class SegmentedTransformer implements AutoCloseable {
         return graphs.streams();
     }
 
-    /** ORT sessions held: fixed for the life of this object. */
+    /** The streams the epilogue reads (primary first): what a cache that reuses the whole block stack must update. */
+    public List<String> epilogueStreams() {
+        return epilogueStreams;
+    }
+
+    /** ORT sessions held: one per segment plus the stream add; fixed for the life of this object. */
     public int sessionCount() {
-        return sessions.size();
+        return sessions.size() + 1;
     }
 
     /**
@@ -94,6 +130,10 @@ public final class SegmentedTransformer implements AutoCloseable {
         return s;
     }
 
+    ModelSession streamAdd() {
+        return streamAdd;
+    }
+
     OrtRuntime runtime() {
         return runtime;
     }
@@ -105,5 +145,6 @@ public final class SegmentedTransformer implements AutoCloseable {
     @Override
     public void close() {
         sessions.values().forEach(ModelSession::close);
+        streamAdd.close();
     }
 }

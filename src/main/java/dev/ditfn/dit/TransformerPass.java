@@ -26,6 +26,7 @@ public final class TransformerPass implements AutoCloseable {
     private final Map<String, ? extends OnnxTensorLike> inputs;
     private final Map<String, OnnxTensor> state = new HashMap<>();
     private final List<AutoCloseable> owned = new ArrayList<>();
+    private long blockNanos;
 
     TransformerPass(SegmentedTransformer transformer, Map<String, ? extends OnnxTensorLike> inputs) {
         this.transformer = transformer;
@@ -47,9 +48,16 @@ public final class TransformerPass implements AutoCloseable {
 
     /** Runs blocks {@code [from, to)}; both must be boundaries of the partition. */
     public void blocks(int from, int to) throws OrtException {
+        long start = System.nanoTime();
         for (TransformerSegment s : transformer.partition().ranges(from, to)) {
             run(s, false);
         }
+        blockNanos += System.nanoTime() - start;
+    }
+
+    /** Wall time spent in block segments so far: the part of a forward that a step cache can skip. */
+    public double blockMillis() {
+        return blockNanos / 1e6;
     }
 
     /** Runs the epilogue on the current state: the velocity. */
@@ -63,10 +71,29 @@ public final class TransformerPass implements AutoCloseable {
         return Tensors.floats(current(name));
     }
 
+    /**
+     * Adds {@code addend} (same shape and type, e.g. from {@link #tensorLike}) to stream {@code name} inside ORT: the
+     * stream is not copied into Java and back.
+     */
+    public void addToStream(String name, OnnxTensorLike addend) throws OrtException {
+        OrtSession.Result r = transformer.streamAdd().run(Map.of(SegmentedTransformer.ADD_STREAM, current(name),
+                SegmentedTransformer.ADD_ADDEND, addend));
+        owned.add(r);
+        state.put(name, (OnnxTensor) r.get(SegmentedTransformer.ADD_SUM).orElseThrow());
+    }
+
+    /**
+     * A tensor of stream {@code name}'s shape and type holding {@code values}; the caller owns it (it may outlive
+     * the pass).
+     */
+    public OnnxTensor tensorLike(String name, float[] values) throws OrtException {
+        return Tensors.of(transformer.runtime().env(), transformer.activationType(), values,
+                current(name).getInfo().getShape());
+    }
+
     /** Replaces stream {@code name} by {@code values} of the same shape. */
     public void replaceStream(String name, float[] values) throws OrtException {
-        long[] shape = current(name).getInfo().getShape();
-        OnnxTensor t = Tensors.of(transformer.runtime().env(), transformer.activationType(), values, shape);
+        OnnxTensor t = tensorLike(name, values);
         owned.add(t);
         state.put(name, t);
     }

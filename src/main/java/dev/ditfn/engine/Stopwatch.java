@@ -18,6 +18,11 @@ public final class Stopwatch {
         }
     }
 
+    /** Adds {@code ms} measured elsewhere to {@code stage}. */
+    public void add(String stage, double ms) {
+        totals.merge(stage, ms, Double::sum);
+    }
+
     /** Milliseconds per stage, and {@code total}. */
     public Map<String, Double> totals() {
         Map<String, Double> out = new LinkedHashMap<>(totals);

@@ -67,9 +67,11 @@ class GenerateFunctionTest {
         assertEquals(11L, r.getLong("data[0].seed"));
         assertEquals(3, r.getInt("parameters.num_inference_steps"));
         assertTrue(r.getBoolean("parameters.cfg"), "the embedded model's defaults: true CFG 4 with the negative prompt \" \"");
-        for (String stage : List.of("text_encode", "denoise", "decode", "total")) {
+        for (String stage : List.of("text_encode", "denoise", "denoise_blocks", "decode", "total")) {
             assertTrue(r.getDouble("timings_ms." + stage) > 0, stage + " timing in " + r.prettify());
         }
+        assertTrue(r.getDouble("timings_ms.denoise_blocks") < r.getDouble("timings_ms.denoise"),
+                "the transformer blocks are part of denoise: " + r.prettify());
         assertTrue(new String(image(r, 0), java.nio.charset.StandardCharsets.ISO_8859_1).contains("a red fox in the snow"),
                 "the parameters are in the PNG metadata");
         int[] rgb = img.getRGB(0, 0, 64, 48, null, 0, 64);

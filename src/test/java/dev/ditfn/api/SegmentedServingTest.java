@@ -68,8 +68,8 @@ class SegmentedServingTest {
     void sessionsAreFixedAtLoadAndEveryBackendRunsOnThem() {
         JsonPath before = readiness();
         assertEquals("[0, 1, 2, 4]", before.getString("checks[0].data.transformer_segments"));
-        // text encoder, VAE decoder; prologue, [0,1), [1,2), [2,4), epilogue
-        assertEquals(7, before.getInt("checks[0].data.sessions"));
+        // text encoder, VAE decoder; prologue, [0,1), [1,2), [2,4), epilogue; the stream add
+        assertEquals(8, before.getInt("checks[0].data.sessions"));
         for (String cache : List.of("{\"backend\":\"none\"}", "{\"backend\":\"tea_cache\",\"rel_l1_thresh\":0.4}",
                 "{\"backend\":\"cache_dit\",\"residual_diff_threshold\":0.5}",
                 "{\"backend\":\"cache_dit\",\"Fn_compute_blocks\":2,\"enable_taylorseer\":true}",
@@ -77,7 +77,7 @@ class SegmentedServingTest {
             JsonPath r = generate(cache);
             assertFalse(r.getList("cache.branches.uncond.computed_steps").isEmpty(), cache);
         }
-        assertEquals(7, readiness().getInt("checks[0].data.sessions"), "no session was created by a request");
+        assertEquals(8, readiness().getInt("checks[0].data.sessions"), "no session was created by a request");
     }
 
     @Test
@@ -88,7 +88,7 @@ class SegmentedServingTest {
                     + "}}").post("/generate").then().statusCode(400).body("error.param", equalTo(c[1]))
                     .body("error.message", containsString("[0, 1, 2, 4]"));
         }
-        assertEquals(7, readiness().getInt("checks[0].data.sessions"));
+        assertEquals(8, readiness().getInt("checks[0].data.sessions"));
         assertTrue(generate("{\"backend\":\"cache_dit\"}").getDouble("cache.blocks_computed_fraction") <= 1.0);
     }
 }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,6 +40,12 @@ class BenchCommandTest {
         BenchCommand.Row tea = r.rows().get(1);
         double denoiseSpeedup = r.rows().get(0).stageMedianMs().get("denoise") / tea.stageMedianMs().get("denoise");
         assertEquals(denoiseSpeedup * tea.fraction(), tea.denoiseEfficiency(), 1e-9, "denoise speedup / ideal");
+        for (BenchCommand.Row row : r.rows()) {
+            Map<String, Double> ms = row.stageMedianMs();
+            assertTrue(ms.get("denoise_blocks") > 0 && ms.get("denoise_blocks") < ms.get("denoise"),
+                    row.setting() + ": the blocks are part of denoise " + ms);
+            assertTrue(ms.get("denoise_outside_blocks") > 0, row.setting() + " " + ms);
+        }
         assertEquals(Double.POSITIVE_INFINITY, r.rows().get(0).worstPsnr());
         assertTrue(r.transformer().gflop() > 0);
         assertTrue(Files.readString(out.resolve("results.md")).contains("| tea 0.3 |"));

@@ -23,7 +23,8 @@ import java.util.List;
  * <ul>
  *   <li>prologue segments take {@code hidden_states [B, N, in_channels]}, {@code encoder_hidden_states
  *       [B, L, joint_attention_dim]} and {@code timestep [B]} (float32 sigma in (0, 1]);</li>
- *   <li>other segments take {@code img [B, N, D]}, {@code txt [B, L, D]} and {@code temb [B, D]};</li>
+ *   <li>other segments take {@code img [B, N, D]} and {@code temb [B, D]}, and those with blocks {@code txt [B, L, D]}
+ *       (the epilogue does not read the text stream);</li>
  *   <li>every segment takes the RoPE tables {@code img_cos, img_sin [N, hd/2]} and {@code txt_cos, txt_sin [L, hd/2]}
  *       (float32, layout of {@link QwenRope}), used or not;</li>
  *   <li>a segment without epilogue outputs {@code img_out}, {@code txt_out} (and {@code temb_out} with the
@@ -184,7 +185,8 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 }
             } else {
                 img = g.input(IMG, act, BATCH, IMAGE_TOKENS, d);
-                txt = g.input(TXT, act, BATCH, TEXT_TOKENS, d);
+                // the output head reads the image stream only; text ends with the last block
+                txt = segment.blocks() > 0 ? g.input(TXT, act, BATCH, TEXT_TOKENS, d) : null;
                 temb = g.input(TEMB, act, BATCH, d);
                 if (config.zeroCondT()) {
                     tembZero = g.input(TEMB_ZERO, act, BATCH, d);

@@ -82,7 +82,8 @@ class SegmentedQwenImageTest {
                 try (SegmentedTransformer t = new SegmentedTransformer(runtime, new QwenImageTransformer(CONFIG),
                         f.model().store, new SegmentPartition(4, cuts));
                         TransformerPass pass = t.pass(inputs)) {
-                    assertEquals(cuts.size() + 3, t.sessionCount(), "prologue, one per block range, epilogue");
+                    assertEquals(cuts.size() + 4, t.sessionCount(),
+                            "prologue, one per block range, epilogue, stream add");
                     assertArrayEquals(whole, pass.forward(), TOLERANCE, "cuts " + cuts);
                 }
             }
@@ -120,7 +121,8 @@ class SegmentedQwenImageTest {
             assertTrue(e.getMessage().contains("[0, 1, 4]"), e.getMessage());
             pass.blocks(0, 4);
             assertEquals(4 * 64, pass.epilogue().length);
-            assertEquals(4, t.sessionCount());
+            assertEquals(5, t.sessionCount());
+            assertEquals(List.of("img"), t.epilogueStreams(), "the output head reads the image stream only");
         }
     }
 }

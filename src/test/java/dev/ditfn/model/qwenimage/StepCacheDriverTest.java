@@ -129,35 +129,36 @@ class StepCacheDriverTest {
     @Test
     void teaCacheReusesTheWholeBlockStacksResidualOfStepZero() throws Exception {
         // The accumulated distance stays under a huge threshold: step 0 computes ("first"), steps 1-3 reuse.
-        StepCacheDriver driver = new StepCacheDriver(transformer, settings(Map.of("backend", "tea_cache",
-                "rel_l1_thresh", 1e9)), STEPS, null);
-        // by hand: the residual of blocks [0, 4) at step 0, per stream
-        float[][] residual = pass(0, pass -> {
-            pass.prologue(false);
-            float[] img = pass.stream("img");
-            float[] txt = pass.stream("txt");
-            pass.blocks(0, 4);
-            return new float[][] {minus(pass.stream("img"), img), minus(pass.stream("txt"), txt)};
-        });
-        for (int s = 0; s < STEPS; s++) {
-            float[] got = velocity(driver, s);
-            float[] uncached = pass(s, TransformerPass::forward);
-            if (s == 0) {
-                assertArrayEquals(uncached, got, 1e-6f, "step 0 computes");
-                continue;
-            }
-            float[] expected = pass(s, pass -> {
+        try (StepCacheDriver driver = new StepCacheDriver(transformer, settings(Map.of("backend", "tea_cache",
+                "rel_l1_thresh", 1e9)), STEPS, null)) {
+            // by hand: the residual of blocks [0, 4) at step 0, per stream
+            float[][] residual = pass(0, pass -> {
                 pass.prologue(false);
-                pass.replaceStream("img", plus(pass.stream("img"), residual[0]));
-                pass.replaceStream("txt", plus(pass.stream("txt"), residual[1]));
-                return pass.epilogue();
+                float[] img = pass.stream("img");
+                float[] txt = pass.stream("txt");
+                pass.blocks(0, 4);
+                return new float[][] {minus(pass.stream("img"), img), minus(pass.stream("txt"), txt)};
             });
-            assertArrayEquals(expected, got, 1e-6f, "step " + s + ": prologue + stored residual + epilogue");
-            assertFalse(java.util.Arrays.equals(uncached, got), "step " + s + " was not computed");
+            for (int s = 0; s < STEPS; s++) {
+                float[] got = velocity(driver, s);
+                float[] uncached = pass(s, TransformerPass::forward);
+                if (s == 0) {
+                    assertArrayEquals(uncached, got, 1e-6f, "step 0 computes");
+                    continue;
+                }
+                float[] expected = pass(s, pass -> {
+                    pass.prologue(false);
+                    pass.replaceStream("img", plus(pass.stream("img"), residual[0]));
+                    pass.replaceStream("txt", plus(pass.stream("txt"), residual[1]));
+                    return pass.epilogue();
+                });
+                assertArrayEquals(expected, got, 1e-6f, "step " + s + ": prologue + stored residual + epilogue");
+                assertFalse(java.util.Arrays.equals(uncached, got), "step " + s + " was not computed");
+            }
+            assertEquals(List.of(0), driver.stats().computedSteps(Branch.cond));
+            assertEquals(List.of(1, 2, 3), driver.stats().cachedSteps(Branch.cond));
+            assertEquals((4.0 + 0) / (4 * 4), driver.stats().blocksComputedFraction(), 1e-12, "only step 0 ran blocks");
         }
-        assertEquals(List.of(0), driver.stats().computedSteps(Branch.cond));
-        assertEquals(List.of(1, 2, 3), driver.stats().cachedSteps(Branch.cond));
-        assertEquals((4.0 + 0) / (4 * 4), driver.stats().blocksComputedFraction(), 1e-12, "only step 0 ran blocks");
     }
 
     @Test

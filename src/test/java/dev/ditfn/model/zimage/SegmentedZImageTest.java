@@ -90,6 +90,7 @@ class SegmentedZImageTest {
                             "the probe covers the unified sequence");
                     pass.blocks(0, 4);
                     assertArrayEquals(whole, pass.epilogue(), TOLERANCE, "cuts " + cuts);
+                    assertEquals(List.of("x"), t.epilogueStreams(), "one unified stream");
                 }
             }
         }
