@@ -18,7 +18,8 @@ public final class Layers {
     /**
      * {@code x · Wᵀ + b} with {@code W} stored {@code [out, in]} (ORT folds the transpose at load). A weight the graph
      * quantizes ({@link GraphBuilder#weight} under a {@link WeightQuantization}) runs as
-     * {@code com.microsoft:MatMulNBits} then {@code Add} of the bias.
+     * {@code com.microsoft:MatMulNBits} then {@code Add} of the bias; a full-precision one as FusedMatMul then Add
+     * where the target says so ({@link GraphTarget#fusedMatMulLinear()}), else as a 2-D Gemm between reshapes.
      */
     public Value linear(Value x, Value weight, Value bias) {
         GraphBuilder.QuantizedWeight q = g.quantized(weight);
@@ -28,6 +29,10 @@ public final class Layers {
                     Attr.of("bits", (long) q.quantization().bits()),
                     Attr.of("block_size", (long) q.quantization().blockSize()),
                     Attr.of("accuracy_level", (long) q.quantization().accuracyLevel()));
+            return bias == null ? y : g.add(y, bias);
+        }
+        if (g.target().fusedMatMulLinear()) {
+            Value y = g.contribOp("FusedMatMul", java.util.List.of(x, weight), Attr.of("transB", 1L));
             return bias == null ? y : g.add(y, bias);
         }
         Value lead = g.slice(g.shape(x), 0, 0, -1);
