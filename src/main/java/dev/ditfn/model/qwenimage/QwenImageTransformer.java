@@ -176,7 +176,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 Value hidden = g.input(HIDDEN_STATES, act, BATCH, IMAGE_TOKENS, config.inChannels());
                 Value encoder = g.input(ENCODER_HIDDEN_STATES, act, BATCH, TEXT_TOKENS, config.jointAttentionDim());
                 Value timestep = g.input(TIMESTEP, DType.FLOAT32, BATCH);
-                ropeInputs();
+                ropeInputs(segment.blocks() > 0);
                 img = nn.linear(hidden, g.weight("img_in.weight", d, config.inChannels()), g.weight("img_in.bias", d));
                 txt = textIn(encoder);
                 temb = timestepEmbedding(timestep);
@@ -191,7 +191,7 @@ public final class QwenImageTransformer implements SegmentGraphs {
                 if (config.zeroCondT()) {
                     tembZero = g.input(TEMB_ZERO, act, BATCH, d);
                 }
-                ropeInputs();
+                ropeInputs(segment.blocks() > 0);
                 if (segment.from() == 0 && segment.blocks() > 0) {
                     imgMod0 = g.input(IMG_MOD_0, act, BATCH, MOD_ROWS, 6 * d);
                 }
@@ -270,15 +270,17 @@ public final class QwenImageTransformer implements SegmentGraphs {
 
         // ---- prologue ----------------------------------------------------------------------------------
 
-        private void ropeInputs() {
-            imgCos = ropeTable(g.input(IMG_COS, DType.FLOAT32, IMAGE_TOKENS, pairs));
-            imgSin = ropeTable(g.input(IMG_SIN, DType.FLOAT32, IMAGE_TOKENS, pairs));
-            txtCos = ropeTable(g.input(TXT_COS, DType.FLOAT32, TEXT_TOKENS, pairs));
-            txtSin = ropeTable(g.input(TXT_SIN, DType.FLOAT32, TEXT_TOKENS, pairs));
+        /** Declares the RoPE tables (every segment takes them); reshapes them only for blocks that rotate. */
+        private void ropeInputs(boolean used) {
+            imgCos = ropeTable(g.input(IMG_COS, DType.FLOAT32, IMAGE_TOKENS, pairs), used);
+            imgSin = ropeTable(g.input(IMG_SIN, DType.FLOAT32, IMAGE_TOKENS, pairs), used);
+            txtCos = ropeTable(g.input(TXT_COS, DType.FLOAT32, TEXT_TOKENS, pairs), used);
+            txtSin = ropeTable(g.input(TXT_SIN, DType.FLOAT32, TEXT_TOKENS, pairs), used);
         }
 
-        private Value ropeTable(Value table) {
-            return g.reshape(table, 0, 1, pairs, 1);
+        // ORT runs nodes whose outputs nothing reads, so a segment without blocks emits none for the tables
+        private Value ropeTable(Value table, boolean used) {
+            return used ? g.reshape(table, 0, 1, pairs, 1) : null;
         }
 
         /** {@code txt_in(txt_norm(e))}: RMSNorm with weight over joint_attention_dim, then the projection to D. */
