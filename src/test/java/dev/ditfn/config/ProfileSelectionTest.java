@@ -46,6 +46,7 @@ class ProfileSelectionTest {
         assertEquals(4, dit.quantizationAccuracyLevel());
         assertEquals(DitConfig.Quantization.NONE, dit.textEncoderQuantization());
         assertEquals(true, dit.threads().spin(), "the CPU pool spins (the built-in default)");
+        assertEquals(false, dit.batchedGuidance(), "the profile's default cache never batches: graphs without mask");
         assertEquals(List.of("prod", "cpu"), config.getProfiles());
     }
 
