@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -38,12 +39,7 @@ class BenchLoadOptionsTest {
 
     @Test
     void theReportNamesTheQuantization(@TempDir Path tmp) throws Exception {
-        Path out = tmp.resolve("out");
-        Path settings = tmp.resolve("none.json");
-        Files.writeString(settings, "[{\"name\": \"none\", \"cache\": {\"backend\": \"none\"}}]");
-        BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds", "1", "--settings",
-                settings.toString(), "--quantization", "int4", "--quantization-block", "64", "--out", out.toString());
-        String md = Files.readString(out.resolve("results.md"));
+        String md = tinyNoneReport(tmp, "--quantization", "int4", "--quantization-block", "64");
         assertTrue(md.contains("quantized: transformer int4 (block 64, accuracy level 0), text encoder none"), md);
     }
 
@@ -63,29 +59,33 @@ class BenchLoadOptionsTest {
         double psnr = ImageMetrics.psnr(image(Map.of("dit.guidance.batched", "false")),
                 image(Map.of("dit.guidance.batched", "true")));
         assertTrue(psnr > 45, "batched vs one branch at a time: PSNR " + psnr);
-        Path out = tmp.resolve("out");
-        Path settings = tmp.resolve("none.json");
-        Files.writeString(settings, "[{\"name\": \"none\", \"cache\": {\"backend\": \"none\"}}]");
-        BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds", "1", "--settings",
-                settings.toString(), "--batched-guidance", "true", "--out", out.toString());
-        String md = Files.readString(out.resolve("results.md"));
+        String md = tinyNoneReport(tmp, "--batched-guidance", "true");
         assertTrue(md.contains(", batched guidance,"), md);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BenchCommand.run("--preset", "tiny", "--batched-guidance", "yes"));
-        assertTrue(e.getMessage().contains("--batched-guidance must be false or true, got yes"), e.getMessage());
+        assertUsageError("--batched-guidance", "yes", "--batched-guidance must be false or true, got yes");
     }
 
     @Test
     void threadSpinningIsAServedSettingAndTheReportNamesThePool(@TempDir Path tmp) throws Exception {
+        String md = tinyNoneReport(tmp, "--threads-spin", "true");
+        assertTrue(md.contains(", ORT threads 0/1 spinning,"), md);
+        assertUsageError("--threads-spin", "sometimes", "--threads-spin must be false or true, got sometimes");
+    }
+
+    /** results.md of a 2-step bench of the tiny preset, `none` only, with {@code options} added. */
+    private static String tinyNoneReport(Path tmp, String... options) throws Exception {
         Path out = tmp.resolve("out");
         Path settings = tmp.resolve("none.json");
         Files.writeString(settings, "[{\"name\": \"none\", \"cache\": {\"backend\": \"none\"}}]");
-        BenchCommand.run("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds", "1", "--settings",
-                settings.toString(), "--threads-spin", "true", "--out", out.toString());
-        String md = Files.readString(out.resolve("results.md"));
-        assertTrue(md.contains(", ORT threads 0/1 spinning,"), md);
+        List<String> args = new ArrayList<>(List.of("--preset", "tiny", "--steps", "2", "--size", "64x64", "--seeds",
+                "1", "--settings", settings.toString(), "--out", out.toString()));
+        args.addAll(List.of(options));
+        BenchCommand.run(args.toArray(String[]::new));
+        return Files.readString(out.resolve("results.md"));
+    }
+
+    private static void assertUsageError(String option, String value, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BenchCommand.run("--preset", "tiny", "--threads-spin", "sometimes"));
-        assertTrue(e.getMessage().contains("--threads-spin must be false or true, got sometimes"), e.getMessage());
+                () -> BenchCommand.run("--preset", "tiny", option, value));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 }
