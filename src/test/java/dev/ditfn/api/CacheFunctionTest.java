@@ -1,5 +1,6 @@
 package dev.ditfn.api;
 
+import dev.ditfn.testing.Pixels;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
@@ -64,29 +65,10 @@ class CacheFunctionTest {
         assertEquals(List.of(), tea.getList("cache.branches.cond.cached_steps"));
         assertEquals(1.0, db.getDouble("cache.blocks_computed_fraction"));
         assertEquals(1.0, tea.getDouble("cache.blocks_computed_fraction"));
-        assertTrue(java.util.Arrays.equals(image(db), image(tea)), "cache_dit == tea_cache computing every step");
-        assertTrue(maxDifference(image(none), image(db)) <= 1, "cache_dit computing every step == none");
-    }
-
-    /** The largest difference of one 8-bit channel between two images of the same size. */
-    private static int maxDifference(int[] a, int[] b) {
-        int most = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int shift = 0; shift <= 16; shift += 8) {
-                most = Math.max(most, Math.abs(((a[i] >> shift) & 0xff) - ((b[i] >> shift) & 0xff)));
-            }
-        }
-        return most;
-    }
-
-    /** Decoded pixels (the metadata differs between backends). */
-    private static int[] image(JsonPath r) {
-        try {
-            var img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(pixels(r)));
-            return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        assertTrue(java.util.Arrays.equals(Pixels.rgb(pixels(db)), Pixels.rgb(pixels(tea))),
+                "cache_dit == tea_cache computing every step");
+        assertTrue(Pixels.maxChannelDifference(pixels(none), pixels(db)) <= 1,
+                "cache_dit computing every step == none");
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.ditfn.engine.RequestContext;
 import dev.ditfn.engine.image.RgbImage;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.testing.CpuRuntime;
+import dev.ditfn.testing.Pixels;
 import dev.ditfn.testing.TestConfig;
 import dev.ditfn.weights.DiffusersSnapshot;
 import org.junit.jupiter.api.AfterAll;
@@ -16,11 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,33 +78,12 @@ class BatchedGuidanceTest {
     private static void assertSame(QwenImagePipeline[] pair, Map<String, Object> cache, List<RgbImage> images) {
         GenerationResult unbatched = pair[0].generate(params(pair[0], cache, images), RequestContext.unbounded());
         GenerationResult batched = pair[1].generate(params(pair[1], cache, images), RequestContext.unbounded());
-        int most = maxDifference(unbatched.images().get(0).encoded(), batched.images().get(0).encoded());
+        // the padded batch sums attention over more (zero-weight) keys, so its softmax and matmul accumulate in another
+        // order and may round one level apart, no more
+        int most = Pixels.maxChannelDifference(unbatched.images().get(0).encoded(), batched.images().get(0).encoded());
         assertTrue(most <= 1, cache + ", " + images.size() + " input images: batched guidance moved a pixel by "
                 + most + " levels");
         assertEquals(unbatched.cache(), batched.cache(), "both branches' steps recorded as one at a time would");
-    }
-
-    /**
-     * The largest difference of one 8-bit channel: the padded batch sums attention over more (zero-weight) keys, so
-     * its softmax and matmul accumulate in another order and may round one level apart, no more.
-     */
-    private static int maxDifference(byte[] pngA, byte[] pngB) {
-        try {
-            BufferedImage a = ImageIO.read(new ByteArrayInputStream(pngA));
-            BufferedImage b = ImageIO.read(new ByteArrayInputStream(pngB));
-            int most = 0;
-            for (int y = 0; y < a.getHeight(); y++) {
-                for (int x = 0; x < a.getWidth(); x++) {
-                    for (int shift = 0; shift <= 16; shift += 8) {
-                        most = Math.max(most, Math.abs(((a.getRGB(x, y) >> shift) & 0xff)
-                                - ((b.getRGB(x, y) >> shift) & 0xff)));
-                    }
-                }
-            }
-            return most;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Test
