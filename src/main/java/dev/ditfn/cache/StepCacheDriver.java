@@ -91,18 +91,16 @@ public final class StepCacheDriver implements AutoCloseable {
     public float[] velocity(Branch branch, int step, float sigma, Map<String, ? extends OnnxTensorLike> inputs)
             throws OrtException {
         try (TransformerPass pass = transformer.pass(inputs)) {
-            try {
-                return switch (settings.backend()) {
-                    case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
-                    case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
-                    default -> {
-                        record(step, sigma, branch, Decision.compute("disabled"), blocks);
-                        yield pass.forward();
-                    }
-                };
-            } finally {
-                blockMillis += pass.blockMillis();
-            }
+            float[] velocity = switch (settings.backend()) {
+                case CacheSettings.TEA_CACHE -> teaCache(state(branch), branch, step, sigma, pass);
+                case CacheSettings.CACHE_DIT -> dbCache(state(branch), branch, step, sigma, pass);
+                default -> {
+                    record(step, sigma, branch, Decision.compute("disabled"), blocks);
+                    yield pass.forward();
+                }
+            };
+            blockMillis += pass.blockMillis();
+            return velocity;
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.ditfn.dit;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.ditfn.onnx.DType;
 import dev.ditfn.onnx.GraphBuilder;
 import dev.ditfn.onnx.GraphTarget;
@@ -9,6 +12,7 @@ import dev.ditfn.onnx.WeightCatalog;
 import dev.ditfn.onnx.WeightQuantization;
 import dev.ditfn.runtime.ModelSession;
 import dev.ditfn.runtime.OrtRuntime;
+import dev.ditfn.runtime.Tensors;
 import dev.ditfn.weights.WeightStore;
 
 import java.util.LinkedHashMap;
@@ -68,6 +72,8 @@ public final class SegmentedTransformer implements AutoCloseable {
                         weights));
             }
             this.streamAdd = runtime.createSession(streamAddGraph(runtime.device().target(), weights), weights);
+            // the load-time warm-up reuses no residual, so the add runs once here, on the device, before any request
+            warmUp(streamAdd);
         } catch (RuntimeException e) {
             built.values().forEach(ModelSession::close);
             throw e;
@@ -79,6 +85,16 @@ public final class SegmentedTransformer implements AutoCloseable {
             close();
             throw new IllegalArgumentException("the epilogue does not read the primary stream "
                     + graphs.streams().get(0));
+        }
+    }
+
+    private void warmUp(ModelSession add) {
+        try (OnnxTensor one = Tensors.of(runtime.env(), activationType(), new float[] {0f}, 1, 1, 1);
+                OrtSession.Result r = add.run(Map.of(ADD_STREAM, one, ADD_ADDEND, one))) {
+            r.get(ADD_SUM).orElseThrow();
+        } catch (OrtException | RuntimeException e) {
+            add.close();
+            throw new IllegalStateException("the stream-add session cannot run: " + e.getMessage(), e);
         }
     }
 
